@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.h: strict number parsing and EINTR/short-I/O-safe whole reads and writes.
+ */
+#ifndef VIRGIL_UTIL_H
+#define VIRGIL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "compat.h"
+
+struct buf;
+
+/*
+ * Parse an unsigned decimal number occupying exactly s[0..n): no sign, no spaces, no leading
+ * zeros unless the number is "0". Returns 0, -EINVAL (syntax) or -ERANGE (> max).
+ */
+int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out) __must_check;
+
+/* write() all of p, retrying EINTR and short writes. 0 or -errno. */
+int write_all(int fd, const void *p, size_t n) __must_check;
+/* Read until EOF into b; fails with -EMSGSIZE past max bytes (0 = no limit). */
+int read_all(int fd, struct buf *b, size_t max) __must_check;
+/* Read a whole small file (at most max bytes) into b. */
+int read_file(const char *path, struct buf *b, size_t max) __must_check;
+
+#endif
