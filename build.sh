@@ -9,7 +9,8 @@
 #   ./build.sh bench      build, then the benchmarks (see BENCHMARKS.md)
 #   ./build.sh unit|fuzz|netns|podman   one test tier only
 #
-# Environment: FUZZ_SECONDS (per fuzz target, default 10), V=1 (print compiler lines).
+# Environment: FUZZ_SECONDS (per fuzz target, default 10), V=1 (print compiler lines),
+# ONLY=word (run only the tests whose name contains word).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")" && pwd)
@@ -169,6 +170,7 @@ unit() {
 	mkdir -p $B/unit
 	for t in tests/unit/test_*.c; do
 		name=$(basename "$t" .c)
+		[ -n "${ONLY:-}" ] && [[ $name != *$ONLY* ]] && continue
 		deps=$(deps_of "$t")
 		srcs=()
 		for d in $deps; do srcs+=("src/$d"); done
@@ -192,6 +194,7 @@ fuzz() {
 	for t in tests/fuzz/fuzz_*.c; do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .c)
+		[ -n "${ONLY:-}" ] && [[ $name != *$ONLY* ]] && continue
 		deps=$(deps_of "$t")
 		srcs=()
 		for d in $deps; do srcs+=("src/$d"); done
@@ -232,6 +235,7 @@ netns() {
 	for t in tests/netns/[0-9]*.sh; do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
+		[ -n "${ONLY:-}" ] && [[ $name != *$ONLY* ]] && continue
 		log=$B/netns/$name.log
 		VIRGIL=$top/$B/virgil bash "$t" >"$log" 2>&1 || true
 		grep -E '^(FAIL|not ok)' "$log" | head -n 20 >&2 || true
