@@ -382,15 +382,17 @@ int leases_reserve(struct leases *l, const struct ipaddr *a, const char *id, con
 	r = write_tmp(l, tmp, id, ifname);
 	if (r)
 		return r;
-	/* link, not rename: it fails on an existing name, which is what makes a lease exclusive */
+	/*
+	 * link, not rename: it fails on an existing name, which is what makes a lease exclusive.
+	 * No directory fsync here, on purpose (it costs ~0.2 ms on the pod start path): the
+	 * content is durable before the name exists, so a crash can only lose the whole new
+	 * lease, never leave a half-written one, and losing it is harmless, since after a power
+	 * loss the pod holding it is gone too. Releases do sync the directory: a release undone
+	 * by a crash would leak the address until GC.
+	 */
 	if (linkat(l->dfd, tmp, l->dfd, name, 0))
 		r = -errno;
 	unlinkat(l->dfd, tmp, 0);
-	if (!r && fsync(l->dfd)) {
-		r = -errno;
-		unlinkat(l->dfd, name, 0);
-		return r;
-	}
 	/* on EEXIST someone wrote the file without the lock: it is taken all the same */
 	if (!r || r == -EEXIST)
 		cache_insert(l, pos, a);

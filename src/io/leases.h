@@ -65,7 +65,9 @@ int leases_used(struct leases *l, int family, struct ipaddr **out, size_t *n) __
  * Lease address a to (id, ifname). id must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$ (at most 255
  * bytes) and ifname be 1-15 bytes without '/', ':' or whitespace and not "." or "..", or the
  * result is -EINVAL. -EEXIST when the address is already leased (to anyone). On success the
- * lease is durable (file and directory fsynced). Any failure leaves no file behind.
+ * record's content is durable before its name appears (the file is fsynced, the directory is
+ * not: a crash may lose a new lease whole, never leave half of one; see leases.c). Any
+ * failure leaves no file behind.
  */
 int leases_reserve(struct leases *l, const struct ipaddr *a, const char *id,
 		   const char *ifname) __must_check;
