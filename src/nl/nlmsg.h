@@ -9,11 +9,17 @@
  * b->err = -EMSGSIZE, writes nothing, and every later call is a no-op; check nlb_err() once
  * at the end. Nothing is ever truncated. Integer puts take host-order values: the _be
  * variants convert to network order (nf_tables); the plain ones store host order (rtnetlink).
+ * A failed call leaves b->len, b->nlh and every byte already written as they were, so the
+ * bytes before it stay well-formed (a nest still open keeps its provisional length).
+ * Misuse is sticky too, as -EINVAL: a buf not aligned to NLMSG_ALIGNTO (4) bytes, a put
+ * before the first nlb_msg(), a NULL string, a nest pointer outside the current message.
  *
  * Parsing. Replies are untrusted input. nlmsg_ok()/for_each_nlmsg check nlmsg_len against
  * the bytes left; nla_parse() rejects any attribute whose nla_len is short or runs past its
  * container; typed getters check the payload length before reading. Parsed pointers point
- * into the caller's buffer and live as long as it does.
+ * into the caller's buffer and live as long as it does. The buffer must start 4-byte aligned
+ * (malloc, the stack buffers of nlsock, libFuzzer all are): a misaligned message or attribute
+ * is treated as malformed rather than read through a misaligned pointer.
  */
 #ifndef VIRGIL_NLMSG_H
 #define VIRGIL_NLMSG_H
@@ -38,7 +44,9 @@ void nlb_init(struct nlb *b, void *buf, size_t cap);
 /* Start a new message (zeroed header; len covers the header). seq and pid stay 0: the socket
  * layer assigns seq when sending. Returns NULL on overflow. */
 struct nlmsghdr *nlb_msg(struct nlb *b, uint16_t type, uint16_t flags);
-/* Append len zeroed bytes of family header (ifinfomsg, rtmsg, nfgenmsg...); NULL on overflow. */
+/* Append len zeroed bytes (padded to 4) of family header (ifinfomsg, rtmsg, nfgenmsg...); NULL
+ * on overflow. Inside an open nest it appends to the nest, for the nests that carry a struct
+ * before their attributes (VETH_INFO_PEER holds an ifinfomsg). */
 void *nlb_extra(struct nlb *b, size_t len);
 void nlb_put(struct nlb *b, uint16_t type, const void *data, size_t len);
 void nlb_put_flag(struct nlb *b, uint16_t type);
@@ -51,7 +59,8 @@ void nlb_put_be32(struct nlb *b, uint16_t type, uint32_t v);
 void nlb_put_be64(struct nlb *b, uint16_t type, uint64_t v);
 /* NUL-terminated string attribute (the NUL is included, as the kernel expects). */
 void nlb_put_strz(struct nlb *b, uint16_t type, const char *s);
-/* Open a nested attribute (NLA_F_NESTED is set); NULL on overflow. nlb_nest_end() fixes its length. */
+/* Open a nested attribute (NLA_F_NESTED is set); NULL on overflow. nlb_nest_end() fixes its
+ * length; a nest that grew past 65535 bytes is removed whole and the error is -EMSGSIZE. */
 struct nlattr *nlb_nest_start(struct nlb *b, uint16_t type);
 void nlb_nest_end(struct nlb *b, struct nlattr *nest);
 /* Drop a nest opened last when it turned out empty or not wanted. */
@@ -101,10 +110,12 @@ static inline size_t nla_datalen(const struct nlattr *a)
 /*
  * Index the attributes in data[0..len) by type into tb[0..maxtype] (zeroed first; a later
  * duplicate wins, as in the kernel). Types above maxtype are skipped. Returns 0, or -EINVAL
- * when an attribute is malformed or bytes are left over that do not form an attribute.
+ * when an attribute is malformed or bytes are left over that do not form an attribute (tb is
+ * all NULL then). The last attribute may lack its alignment padding, as the kernel allows.
  */
 int nla_parse(const struct nlattr **tb, unsigned maxtype, const void *data, size_t len) __must_check;
-/* Same over a message's attributes after a family header of hdrlen bytes; -EINVAL if short. */
+/* Same over a message's attributes after a family header of hdrlen bytes (padded to 4);
+ * -EINVAL if short. nlh must have passed nlmsg_ok(). */
 int nlmsg_parse(const struct nlattr **tb, unsigned maxtype, const struct nlmsghdr *nlh,
 		size_t hdrlen) __must_check;
 /* Same over the payload of a nested attribute. */
@@ -123,9 +134,17 @@ const char *nla_get_strz(const struct nlattr *a);
 
 /*
  * Decode an NLMSG_ERROR message: returns its error (0 for an ACK, else -errno) and, when the
- * kernel sent extended-ack TLVs (NLMSGERR_ATTR_MSG, _OFFS), writes "kernel: <msg> (attribute
- * at offset N)" into eb. -EBADMSG when the message itself is malformed.
+ * kernel sent extended-ack TLVs (NLMSGERR_ATTR_MSG, _OFFS, _MISS_TYPE) with an error, writes
+ * "kernel: <msg> (offending attribute at byte N)" into eb; N counts from the start of the
+ * request's netlink header. Honours NLM_F_CAPPED (request not echoed) as well as a full echo.
+ * eb is left alone for an ACK (even one carrying a warning) and for an error without TLVs.
+ * -EBADMSG when the message itself is malformed; nlh must have passed nlmsg_ok().
  */
 int nlmsg_decode_error(const struct nlmsghdr *nlh, struct ebuf *eb);
+/*
+ * Decode an NLMSG_DONE message: returns 0, or the negative error a failed dump puts in its
+ * payload (with the extended-ack text in eb, as above). A DONE without payload is 0.
+ */
+int nlmsg_decode_done(const struct nlmsghdr *nlh, struct ebuf *eb);
 
 #endif
