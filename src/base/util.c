@@ -80,3 +80,18 @@ int read_file(const char *path, struct buf *b, size_t max)
 	close(fd);
 	return r;
 }
+
+bool safe_name(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return false;
+	}
+	return n > 0;
+}

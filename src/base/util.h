@@ -5,6 +5,7 @@
 #ifndef VIRGIL_UTIL_H
 #define VIRGIL_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "compat.h"
@@ -16,6 +17,24 @@ struct buf;
  * zeros unless the number is "0". Returns 0, -EINVAL (syntax) or -ERANGE (> max).
  */
 int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out) __must_check;
+
+/*
+ * Does s[0..n) match ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ? The CNI rule for container IDs and network
+ * names, and a name that is safe as one path component (no '/', never "." or "..").
+ */
+bool safe_name(const char *s, size_t n);
+
+/* Value of one hex digit (either case), or -1. */
+static inline int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 /* write() all of p, retrying EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *p, size_t n) __must_check;

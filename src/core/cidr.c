@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../base/util.h"
 #include "cidr.h"
 
 /* 1-3 decimal digits, no leading zero, value ≤ max. */
@@ -49,17 +50,6 @@ static int v4_parse(const char *s, size_t n, uint8_t out[4])
 	return -EINVAL;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One IPv6 group: 1-4 hex digits (leading zeros are legal in RFC 4291 text). */
 static int group_parse(const char *s, size_t n, uint16_t *out)
 {
@@ -69,7 +59,7 @@ static int group_parse(const char *s, size_t n, uint16_t *out)
 	if (n == 0 || n > 4)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		int d = hex_val(s[i]);
+		int d = hexval(s[i]);
 
 		if (d < 0)
 			return -EINVAL;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../base/util.h"
 #include "../base/buf.h"
 #include "../base/err.h"
 #include "../codec/json.h"
@@ -94,17 +95,7 @@ static void utf8_repair(const char *s, char *out, size_t cap)
 
 bool cni_id_valid(const char *s, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9');
-
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return n > 0;
+	return safe_name(s, n);
 }
 
 /* ---- environment ----------------------------------------------------------------------- */

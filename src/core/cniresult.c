@@ -13,6 +13,7 @@
 #include "../base/buf.h"
 #include "../codec/json.h"
 #include "cniconf.h"
+#include "../base/util.h"
 #include "cniresult.h"
 
 static const char *const ver_names[CNI_VER_COUNT] = {
@@ -36,17 +37,6 @@ int cni_ver_parse(const char *s, enum cni_ver *out)
 		}
 	}
 	return -EINVAL;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int cni_mac_parse(const char *s, size_t n, uint8_t mac[6])

@@ -300,21 +300,10 @@ int leases_used(struct leases *l, int family, struct ipaddr **out, size_t *n)
 	return 0;
 }
 
-static bool id_valid(const char *s, size_t n)
+/* A container ID as the CNI spec defines it (one rule for the whole program), bounded. */
+static bool leases_id_ok(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n == 0 || n > LEASES_ID_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			     (c >= '0' && c <= '9');
-
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
+	return n <= LEASES_ID_MAX && safe_name(s, n);
 }
 
 /* What the kernel and the CNI spec accept as an interface name. */
@@ -368,7 +357,7 @@ int leases_reserve(struct leases *l, const struct ipaddr *a, const char *id, con
 	size_t pos;
 	int r;
 
-	if (!id || !ifname || !id_valid(id, strlen(id)) || !ifname_valid(ifname, strlen(ifname)))
+	if (!id || !ifname || !leases_id_ok(id, strlen(id)) || !ifname_valid(ifname, strlen(ifname)))
 		return -EINVAL;
 	r = ipaddr_format(a, name, sizeof(name));
 	if (r)
@@ -432,7 +421,7 @@ static void parse_content(const char *buf, size_t len, struct lease *out)
 	ifn = len - idn - 2;
 	if (memchr(nl + 1, '\n', ifn))
 		return;
-	if (!id_valid(buf, idn) || !ifname_valid(nl + 1, ifn))
+	if (!leases_id_ok(buf, idn) || !ifname_valid(nl + 1, ifn))
 		return;
 	memcpy(out->id, buf, idn);
 	out->id[idn] = '\0';
