@@ -54,17 +54,25 @@ struct json {
 	size_t count;        /* number of elements or members (arrays, objects) */
 };
 
+/* A zero field means its default, so callers set only the limits they care about. */
 struct json_limits {
 	size_t max_depth;    /* nesting of arrays/objects; default 64 */
 	size_t max_bytes;    /* input size; default 4 MiB */
 	size_t max_nodes;    /* values in the document; default 1,000,000 */
 };
 
+#define JSON_DEFAULT_DEPTH 64
+#define JSON_DEFAULT_BYTES (4u << 20)
+#define JSON_DEFAULT_NODES 1000000u
+
 struct json_doc;
 
 /*
  * Parse p[0..n) into a new document; lim may be NULL for the defaults. Returns 0 and sets
  * *out, or -EINVAL (syntax; ebuf says where), -E2BIG (a limit), -ENOMEM. *out is NULL on error.
+ * The document copies what it needs: p may be freed right after the call. The ebuf is only
+ * written on error. Memory is about 64 bytes per value plus the decoded strings. Deep nesting
+ * is tracked on the heap, not the C stack, so any max_depth is safe.
  */
 int json_parse(const char *p, size_t n, const struct json_limits *lim, struct json_doc **out,
 	       struct ebuf *eb) __must_check;
@@ -73,7 +81,7 @@ void json_doc_free(struct json_doc *doc);
 
 /* Object member lookup by name (first match); NULL if obj is NULL, not an object, or absent. */
 const struct json *json_get(const struct json *obj, const char *key);
-/* Array element by index; NULL if out of range or not an array. */
+/* Array element by index; NULL if out of range or not an array. O(i): loop with json_for_each. */
 const struct json *json_at(const struct json *arr, size_t i);
 
 #define json_for_each(it, parent) \
@@ -89,7 +97,11 @@ static inline bool json_is_bool(const struct json *v)
 }
 bool json_str_has_nul(const struct json *v);
 
-/* Exact integer conversion of a JSON_NUMBER: 0, -EINVAL (not a number/integer), -ERANGE. */
+/*
+ * Exact integer conversion of a JSON_NUMBER: 0, -EINVAL (v NULL, not a number, or not written
+ * as an integer: "1.0", "1e3"), -ERANGE (does not fit; negative for json_u64). "-0" is 0 for
+ * both. *out is written only on success.
+ */
 int json_u64(const struct json *v, uint64_t *out) __must_check;
 int json_i64(const struct json *v, int64_t *out) __must_check;
 
@@ -99,6 +111,9 @@ int json_i64(const struct json *v, int64_t *out) __must_check;
  * nesting deeper than JW_MAX_DEPTH) stops all later output and is returned by jw_finish().
  * Strings are escaped per RFC 8259 (", \, control characters as \uXXXX or the short forms);
  * invalid UTF-8 in input strings is an error (-EILSEQ), so output is always valid JSON.
+ * A NULL string or key, a second top-level value, and jw_value() of a number whose text is not
+ * a JSON number are -EINVAL. Keys and values after an error append nothing; on error the buf
+ * holds a partial document the caller should discard.
  */
 #define JW_MAX_DEPTH 64
 
@@ -128,7 +143,10 @@ void jw_value(struct jw *w, const struct json *v);
 /* Shorthands for "key": value. */
 void jw_kstr(struct jw *w, const char *key, const char *s);
 void jw_ku64(struct jw *w, const char *key, uint64_t v);
-/* 0 when everything was written and every container closed; else the first error. */
+/*
+ * 0 when exactly one top-level value was written and every container closed; else the first
+ * error, or -EINVAL (nothing written, container open, key without value).
+ */
 int jw_finish(const struct jw *w) __must_check;
 
 #endif
