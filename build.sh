@@ -90,7 +90,7 @@ musl_includes() {
 	echo "$d"
 }
 
-CWARN=(-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CWARN=(-D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 	-Wno-unused-parameter -Wvla -Wpointer-arith -Wundef)
 
 build() {
@@ -199,7 +199,7 @@ fuzz() {
 		srcs=()
 		for d in $deps; do srcs+=("src/$d"); done
 		log=$B/fuzz/$name.log
-		if ! clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		if ! clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 			-fno-sanitize-recover=all -Isrc -o "$B/fuzz/$name" "$t" "${srcs[@]}" >"$log" 2>&1; then
 			cat "$log" >&2
 			FAIL=$((FAIL + 1))

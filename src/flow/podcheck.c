@@ -211,7 +211,7 @@ static int check_leases(const struct cni_env *env, const struct cni_conf *conf,
 	char t[IPADDR_STRLEN];
 	int rc;
 
-	if (podnet_store(conf, &l, err))
+	if (podnet_store(conf, NULL, &l, err))
 		return -1;
 	rc = leases_list(l, &all, &n);
 	leases_close(l);

@@ -87,7 +87,7 @@ int podnet_gc(const struct cni_conf *conf, struct cni_error *err)
 		podnet_kerr(err, rc, NULL, "cannot open a netlink socket");
 		return -1;
 	}
-	if (podnet_store(conf, &l, err)) {
+	if (podnet_store(conf, NULL, &l, err)) {
 		nlsock_close(&s);
 		return -1;
 	}
@@ -126,7 +126,7 @@ int podnet_status(const struct cni_conf *conf, struct cni_error *err)
 	size_t n = 0, i;
 	int rc = 0;
 
-	if (podnet_ranges(conf, r, &n, &mtu, err) || podnet_store(conf, &l, err)) {
+	if (podnet_ranges(conf, r, &n, &mtu, err) || podnet_store(conf, NULL, &l, err)) {
 		err->code = CNI_ERR_NOT_AVAILABLE;
 		return -1;
 	}

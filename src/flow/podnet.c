@@ -113,7 +113,8 @@ out:
 	return rc;
 }
 
-int podnet_store(const struct cni_conf *conf, struct leases **l, struct cni_error *err)
+int podnet_store(const struct cni_conf *conf, const struct cni_env *owner, struct leases **l,
+		 struct cni_error *err)
 {
 	char dir[PATH_MAX];
 	struct ebuf eb = { "" };
@@ -124,7 +125,8 @@ int podnet_store(const struct cni_conf *conf, struct leases **l, struct cni_erro
 		cni_error_set(err, CNI_ERR_CONFIG, "dataDir is too long", "%s", conf->data_dir);
 		return -ENAMETOOLONG;
 	}
-	rc = leases_open(dir, l, &eb);
+	rc = owner ? leases_open_for(dir, owner->containerid, owner->ifname, l, &eb) :
+		     leases_open(dir, l, &eb);
 	if (rc)
 		cni_error_set(err, CNI_ERR_STORE, "cannot open the lease store", "%s: %s", dir,
 			      ebuf_empty(&eb) ? strerror(-rc) : eb.msg);
@@ -244,7 +246,7 @@ static int reserve(struct add *a, struct cni_error *err)
 	rc = check_requests(a, err);
 	if (rc)
 		return rc;
-	rc = podnet_store(a->conf, &l, err);
+	rc = podnet_store(a->conf, a->env, &l, err);
 	if (rc)
 		return rc;
 	for (i = 0; i < a->nranges; i++) {
@@ -629,7 +631,7 @@ int podnet_del(const struct cni_env *env, const struct cni_conf *conf, struct cn
 		podnet_kerr(err, rc, &eb, "cannot delete the host veth");
 		return -1;
 	}
-	if (podnet_store(conf, &l, err))
+	if (podnet_store(conf, NULL, &l, err))
 		return -1;
 	n = leases_release_owner(l, env->containerid, env->ifname);
 	leases_close(l);

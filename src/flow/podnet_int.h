@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct cni_conf;
+struct cni_env;
 struct cni_error;
 struct ebuf;
 struct ipam_range;
@@ -27,8 +28,12 @@ struct leases;
  */
 int podnet_ranges(const struct cni_conf *conf, struct ipam_range *r, size_t *n, uint32_t *mtu,
 		  struct cni_error *err);
-/* Open and lock <dataDir>/networks/<name>; error 104 on failure. */
-int podnet_store(const struct cni_conf *conf, struct leases **l, struct cni_error *err);
+/*
+ * Open and lock <dataDir>/networks/<name>; error 104 on failure. With an owner (ADD), its
+ * lease record is prepared before the lock is taken (see leases_open_for).
+ */
+int podnet_store(const struct cni_conf *conf, const struct cni_env *owner, struct leases **l,
+		 struct cni_error *err);
 /* Fill err with code 103 for a kernel refusal: "<what>: <strerror>", details = kernel text. */
 void podnet_kerr(struct cni_error *err, int rc, const struct ebuf *eb, const char *what);
 void podnet_gateway(int family, struct ipaddr *gw);

@@ -31,6 +31,9 @@ struct leases {
 	int dfd;		/* the store directory */
 	int lockfd;		/* holds the flock for our lifetime */
 	long pid;		/* for temporary file names */
+	int recfd;		/* prepared record (O_TMPFILE), -1 if none */
+	char rec_id[LEASES_ID_MAX + 1];
+	char rec_ifname[LEASES_IFNAME_MAX + 1];
 	struct ipaddr *v;	/* every lease address, sorted by ipaddr_cmp */
 	size_t n, cap;
 };
@@ -111,6 +114,53 @@ static int lock_dir(int dfd)
 		}
 	}
 	return fd;
+}
+
+static bool leases_id_ok(const char *s, size_t n);
+static bool ifname_valid(const char *s, size_t n);
+
+static int record_body(char *body, size_t cap, const char *id, const char *ifname)
+{
+	return snprintf(body, cap, "%s\n%s\n", id, ifname);
+}
+
+/*
+ * Write the attachment's record into an unnamed file (O_TMPFILE) and make it durable, so that
+ * reserving an address under the lock is a single linkat(). A crash leaves nothing behind: an
+ * unnamed file vanishes with its last descriptor. Failure is not an error: reserve then
+ * falls back to writing a named temporary file under the lock.
+ */
+static void record_prepare(struct leases *l, const char *id, const char *ifname)
+{
+	char body[LEASES_ID_MAX + LEASES_IFNAME_MAX + 3];
+	int fd, len;
+
+	if (!id || !ifname || !leases_id_ok(id, strlen(id)) || !ifname_valid(ifname, strlen(ifname)))
+		return;
+	fd = openat(l->dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	len = record_body(body, sizeof(body), id, ifname);
+	if (write_all(fd, body, (size_t)len) || fsync(fd)) {
+		close(fd);
+		return;
+	}
+	l->recfd = fd;
+	memcpy(l->rec_id, id, strlen(id) + 1);
+	memcpy(l->rec_ifname, ifname, strlen(ifname) + 1);
+}
+
+/* Give the prepared record a name; AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, /proc does not. */
+static int record_link(struct leases *l, const char *name)
+{
+	char path[32];
+
+	if (linkat(l->recfd, "", l->dfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", l->recfd);
+	return linkat(AT_FDCWD, path, l->dfd, name, AT_SYMLINK_FOLLOW) ? -errno : 0;
 }
 
 /* Room for one more address, so an insert after a successful link() cannot fail. */
@@ -225,7 +275,8 @@ static int scan_dir(struct leases *l)
 	return 0;
 }
 
-int leases_open(const char *dir, struct leases **out, struct ebuf *eb)
+static int open_store(const char *dir, const char *id, const char *ifname,
+		      struct leases **out, struct ebuf *eb)
 {
 	struct leases *l = mem_calloc(1, sizeof(*l));
 	int r;
@@ -235,11 +286,15 @@ int leases_open(const char *dir, struct leases **out, struct ebuf *eb)
 		return -ENOMEM;
 	}
 	l->lockfd = -1;
+	l->recfd = -1;
 	l->dfd = open_dir(dir, eb);
 	if (l->dfd < 0) {
 		r = l->dfd;
 		goto fail;
 	}
+	/* before the lock: the fsync this costs is then never paid while others wait */
+	if (id)
+		record_prepare(l, id, ifname);
 	l->lockfd = lock_dir(l->dfd);
 	if (l->lockfd < 0) {
 		r = l->lockfd;
@@ -259,6 +314,17 @@ fail:
 	return r;
 }
 
+int leases_open(const char *dir, struct leases **out, struct ebuf *eb)
+{
+	return open_store(dir, NULL, NULL, out, eb);
+}
+
+int leases_open_for(const char *dir, const char *id, const char *ifname, struct leases **out,
+		    struct ebuf *eb)
+{
+	return open_store(dir, id, ifname, out, eb);
+}
+
 void leases_close(struct leases *l)
 {
 	if (!l)
@@ -273,6 +339,8 @@ void leases_close(struct leases *l)
 	}
 	if (l->dfd >= 0)
 		close(l->dfd);
+	if (l->recfd >= 0)
+		close(l->recfd);
 	mem_free(l->v);
 	mem_free(l);
 }
@@ -335,7 +403,7 @@ static int create_excl(int dfd, const char *name)
 static int write_tmp(struct leases *l, const char *tmp, const char *id, const char *ifname)
 {
 	char body[LEASES_ID_MAX + LEASES_IFNAME_MAX + 3];
-	int len = snprintf(body, sizeof(body), "%s\n%s\n", id, ifname);
+	int len = record_body(body, sizeof(body), id, ifname);
 	int fd = create_excl(l->dfd, tmp);
 	int r;
 
@@ -367,10 +435,6 @@ int leases_reserve(struct leases *l, const struct ipaddr *a, const char *id, con
 	r = cache_grow(l);
 	if (r)
 		return r;
-	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%ld.%s", l->pid, name);
-	r = write_tmp(l, tmp, id, ifname);
-	if (r)
-		return r;
 	/*
 	 * link, not rename: it fails on an existing name, which is what makes a lease exclusive.
 	 * No directory fsync here, on purpose (it costs ~0.2 ms on the pod start path): the
@@ -379,9 +443,17 @@ int leases_reserve(struct leases *l, const struct ipaddr *a, const char *id, con
 	 * loss the pod holding it is gone too. Releases do sync the directory: a release undone
 	 * by a crash would leak the address until GC.
 	 */
-	if (linkat(l->dfd, tmp, l->dfd, name, 0))
-		r = -errno;
-	unlinkat(l->dfd, tmp, 0);
+	if (l->recfd >= 0 && strcmp(id, l->rec_id) == 0 && strcmp(ifname, l->rec_ifname) == 0) {
+		r = record_link(l, name);
+	} else {
+		snprintf(tmp, sizeof(tmp), TMP_PREFIX "%ld.%s", l->pid, name);
+		r = write_tmp(l, tmp, id, ifname);
+		if (r)
+			return r;
+		if (linkat(l->dfd, tmp, l->dfd, name, 0))
+			r = -errno;
+		unlinkat(l->dfd, tmp, 0);
+	}
 	/* on EEXIST someone wrote the file without the lock: it is taken all the same */
 	if (!r || r == -EEXIST)
 		cache_insert(l, pos, a);

@@ -50,6 +50,14 @@ struct lease {
  * lease names. Returns 0 with *out set (free with leases_close) or -errno with a reason in eb.
  */
 int leases_open(const char *dir, struct leases **out, struct ebuf *eb) __must_check;
+/*
+ * leases_open() for a caller about to reserve for (id, ifname): the record is written and
+ * fsynced into an unnamed file before the lock is taken, and each leases_reserve() for that
+ * owner links it under the lock, so the lock is never held across an fsync (parallel ADDs
+ * would queue behind it) and a dual-stack ADD pays one fsync, not two.
+ */
+int leases_open_for(const char *dir, const char *id, const char *ifname, struct leases **out,
+		    struct ebuf *eb) __must_check;
 
 /* Unlock, close and free. NULL is accepted. */
 void leases_close(struct leases *l);

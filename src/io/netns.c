@@ -4,7 +4,6 @@
  * from the runtime, and setns() on a handle of another namespace type (or a plain file) must
  * become a clear error before anything is created.
  */
-#define _GNU_SOURCE /* setns, CLONE_NEWNET */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

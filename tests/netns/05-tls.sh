@@ -105,7 +105,7 @@ build_client() {
 	local inc=$top/build/musl-include L=/usr/lib/x86_64-linux-gnu
 	[ -d "$inc" ] || { say "no $inc: run ./build.sh first" >&2; return 1; }
 	musl-gcc -std=gnu11 -Os -static -fno-plt -ffunction-sections -fdata-sections \
-		-fstack-protector-strong -D_FORTIFY_SOURCE=0 -Wall -Wextra -Werror -Wshadow \
+		-fstack-protector-strong -D_FORTIFY_SOURCE=0 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 		-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wvla \
 		-Wpointer-arith -Wundef -idirafter "$inc" -Wl,--gc-sections \
 		-o "$tmp/tls_client.unstripped" "$top/tests/tls/tls_client.c" "$top/src/io/tls.c" \

@@ -6,7 +6,6 @@
  * temporary files, garbage under lease names, allocation failures at every point, 20
  * processes allocating at once, and atomic_write.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -143,6 +142,44 @@ static void test_basic(const char *dir)
 	is_int(leases_release(l, &b), 0, "release v6");
 	leases_close(l);
 	leases_close(NULL);
+}
+
+/* leases_open_for: the record is prepared unlocked and linked per address (one inode). */
+static void test_prepared(const char *dir)
+{
+	struct leases *l = NULL;
+	struct ipaddr a = A("10.0.0.40"), b = A("fd00::40"), c = A("10.0.0.41");
+	struct stat sa, sb;
+
+	is_int(leases_open_for(dir, "ctrp", "eth0", &l, NULL), 0, "open_for");
+	if (!l)
+		return;
+	is_int(leases_reserve(l, &a, "ctrp", "eth0"), 0, "prepared reserve v4");
+	is_int(leases_reserve(l, &b, "ctrp", "eth0"), 0, "prepared reserve v6");
+	is_str(get_file(dir, "10.0.0.40"), "ctrp\neth0\n", "prepared record content");
+	ok(stat(path_in(dir, "10.0.0.40"), &sa) == 0 && stat(path_in(dir, "fd00::40"), &sb) == 0 &&
+		   sa.st_ino == sb.st_ino && sa.st_nlink == 2 && (sa.st_mode & 0777) == 0600,
+	   "both addresses name one record, mode 0600");
+	is_int(leases_reserve(l, &a, "ctrp", "eth0"), -EEXIST, "prepared reserve: -EEXIST");
+	/* another owner through the same handle falls back to a named temporary file */
+	is_int(leases_reserve(l, &c, "ctrq", "eth0"), 0, "other owner reserve");
+	is_str(get_file(dir, "10.0.0.41"), "ctrq\neth0\n", "other owner content");
+	is_int(count_entries(dir, "last."), 3, "three leases and no temporary file");
+	leases_close(l);
+	is_int(leases_open_for(dir, "ctrp", "eth0", &l, NULL), 0, "open_for again");
+	if (!l)
+		return;
+	is_int(leases_release_owner(l, "ctrp", "eth0"), 2, "release the prepared owner");
+	is_int(leases_release(l, &c), 0, "release the other");
+	leases_close(l);
+	/* an unused prepared record leaves nothing: it never had a name */
+	is_int(leases_open_for(dir, "ctrz", "eth0", &l, NULL), 0, "open_for, no reserve");
+	leases_close(l);
+	is_int(count_entries(dir, "last."), 0, "an unused record leaves no file");
+	is_int(leases_open_for(dir, "bad/id", "eth0", &l, NULL), 0, "open_for with a bad id opens");
+	if (l)
+		is_int(leases_reserve(l, &a, "bad/id", "eth0"), -EINVAL, "and refuses it at reserve");
+	leases_close(l);
 }
 
 static void test_validation(const char *dir)
@@ -505,6 +542,7 @@ int main(void)
 	}
 	snprintf(dir, sizeof(dir), "%s/networks/pods", top);
 	test_basic(dir);
+	test_prepared(dir);
 	test_validation(dir);
 	test_owner(dir);
 	test_last(dir);

@@ -8,7 +8,6 @@
  * and stale replies, NLM_F_DUMP_INTR restarts, rtnetlink and nf_tables batches with per-seq
  * error mapping, large batches (send and receive buffers), and injected failures.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>

@@ -13,7 +13,6 @@
  *
  * Ends with a timing of the CNI ADD plumbing (diag lines, informative only).
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
