@@ -7,7 +7,7 @@
 #   ./build.sh test       build, then every test tier this machine allows; ends "N passed, N failed"
 #   ./build.sh lab        build, then the demo cluster (see scripts/lab-demo.sh)
 #   ./build.sh bench      build, then the benchmarks (see BENCHMARKS.md)
-#   ./build.sh unit|fuzz|netns|podman   one test tier only
+#   ./build.sh unit|fuzz|netns   one test tier only (ONLY=word narrows it)
 #
 # Environment: FUZZ_SECONDS (per fuzz target, default 10), V=1 (print compiler lines),
 # ONLY=word (run only the tests whose name contains word).
