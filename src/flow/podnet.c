@@ -323,6 +323,7 @@ static int make_veth(struct add *a, struct cni_error *err)
 		.mac = a->host_mac,
 		.peer_mac = a->pod_mac,
 		.up = true,
+		.queues = 1,
 	};
 	struct rtnl_link old, echo;
 	int rc;
