@@ -182,7 +182,8 @@ unit() {
 			continue
 		fi
 		(cd tests/unit && ASAN_OPTIONS=detect_leaks=1 "../../$B/unit/$name") >"$log" 2>&1 || true
-		grep -E '^not ok|failed at|got|want|ERROR|runtime error' "$log" | head -n 20 >&2 || true
+		grep -E -A3 '^not ok|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error' "$log" |
+			head -n 20 >&2 || true
 		count_from "$log" "$name"
 	done
 }
