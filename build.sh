@@ -160,6 +160,8 @@ count_from() { # parse the "N passed, N failed" line of a log into the totals
 }
 
 deps_of() { sed -n 's|^/\* deps: \(.*\) \*/|\1|p' "$1" | head -n 1; }
+# Optional second line "/* libs: -lmbedtls ... */" for tests that link Debian libraries.
+libs_of() { sed -n 's|^/\* libs: \(.*\) \*/|\1|p' "$1" | head -n 1; }
 
 HOSTCFLAGS=(-std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 	-fno-omit-frame-pointer -DVIRGIL_FAULT "${CWARN[@]}" -Isrc)
@@ -175,7 +177,9 @@ unit() {
 		srcs=()
 		for d in $deps; do srcs+=("src/$d"); done
 		log=$B/unit/$name.log
-		if ! gcc "${HOSTCFLAGS[@]}" -o "$B/unit/$name" "$t" "${srcs[@]}" >"$log" 2>&1; then
+		# shellcheck disable=SC2046 # word splitting of the libs line is intended
+		if ! gcc "${HOSTCFLAGS[@]}" -o "$B/unit/$name" "$t" "${srcs[@]}" $(libs_of "$t") \
+			>"$log" 2>&1; then
 			cat "$log" >&2
 			say "  $name: does not compile"
 			FAIL=$((FAIL + 1))
