@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * rtnl.c: addresses, routes and neighbours over rtnetlink (see rtnl.h): the request builders,
- * the single-request conveniences, the dumps and their parsers. Links and veth pairs are in
- * rtnl_link.c. Requests are built in on-stack buffers; nothing here allocates.
+ * rtnl.c: addresses and routes over rtnetlink (see rtnl.h): the request builders, the
+ * single-request conveniences, the dumps and their parsers. Links (veth, VXLAN) are in
+ * rtnl_link.c, neighbours and fdb entries in rtnl_neigh.c. Requests are built in on-stack
+ * buffers; nothing here allocates.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <linux/neighbour.h>
 
 #include "rtnl.h"
 #include "nlmsg.h"
@@ -108,26 +108,6 @@ void rtnl_put_route(struct nlb *b, uint16_t type, uint16_t nlflags, const struct
 		nlb_put_u32(b, RTA_PRIORITY, r->priority);
 }
 
-void rtnl_put_neigh(struct nlb *b, int ifindex, const struct ipaddr *a, const uint8_t mac[6])
-{
-	struct ndmsg *nd;
-
-	if (!family_ok(a->family)) {
-		bad_arg(b);
-		return;
-	}
-	if (!nlb_msg(b, RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE))
-		return;
-	nd = nlb_extra(b, sizeof(*nd));
-	if (!nd)
-		return;
-	nd->ndm_family = a->family;
-	nd->ndm_ifindex = ifindex;
-	nd->ndm_state = NUD_PERMANENT;
-	put_ipaddr(b, NDA_DST, a);
-	nlb_put(b, NDA_LLADDR, mac, 6);
-}
-
 static int talk(struct nlsock *s, struct nlb *b, struct ebuf *eb)
 {
 	int err = nlb_err(b);
@@ -195,23 +175,6 @@ int rtnl_route_del(struct nlsock *s, const struct rtnl_route *r, struct ebuf *eb
 	}
 	if (err)
 		ebuf_prefix(eb, "deleting route %s", cidr_text(&r->dst, txt, sizeof(txt)));
-	return err;
-}
-
-int rtnl_neigh_set(struct nlsock *s, int ifindex, const struct ipaddr *a, const uint8_t mac[6],
-		   struct ebuf *eb)
-{
-	uint64_t buf[REQ_WORDS];
-	char txt[IPADDR_STRLEN];
-	struct nlb b;
-	int err;
-
-	nlb_init(&b, buf, sizeof(buf));
-	rtnl_put_neigh(&b, ifindex, a, mac);
-	err = talk(s, &b, eb);
-	if (err)
-		ebuf_prefix(eb, "setting neighbour %s on link %d",
-			    ipaddr_format(a, txt, sizeof(txt)) ? "(invalid)" : txt, ifindex);
 	return err;
 }
 
@@ -398,7 +361,7 @@ int rtnl_addr_dump(struct nlsock *s, int family, int (*cb)(const struct rtnl_add
 struct route_dump {
 	struct dump d;
 	int (*cb)(const struct rtnl_route *r, void *ctx);
-	uint32_t table;
+	struct rtnl_route_filter f;
 };
 
 static int route_dump_cb(const struct nlmsghdr *nlh, void *arg)
@@ -412,38 +375,58 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	if (err)
 		return dump_bad(&rd->d, nlh);
 	/* Kernels without strict dump checking ignore the request's filters. */
-	if ((rd->d.family != AF_UNSPEC && r.dst.addr.family != rd->d.family) ||
-	    (rd->table && r.table != rd->table))
+	if ((rd->f.family != AF_UNSPEC && r.dst.addr.family != rd->f.family) ||
+	    (rd->f.table && r.table != rd->f.table) ||
+	    (rd->f.protocol && r.protocol != rd->f.protocol))
 		return 0;
 	return dump_ret(&rd->d, rd->cb(&r, rd->d.ctx));
+}
+
+void rtnl_put_route_dump(struct nlb *b, const struct rtnl_route_filter *f)
+{
+	struct rtmsg *rtm;
+
+	if (!nlb_msg(b, RTM_GETROUTE, NLM_F_REQUEST))
+		return;
+	rtm = nlb_extra(b, sizeof(*rtm));
+	if (!rtm)
+		return;
+	/* The kernel filters on rtm_protocol (and rtm_type, rtm_flags) from the header; of the
+	 * attributes it takes only RTA_TABLE and RTA_OIF, and refuses any other. */
+	rtm->rtm_family = (uint8_t)f->family;
+	rtm->rtm_protocol = f->protocol;
+	/* Table filter: rtm_table holds 8 bits, RTA_TABLE all 32 and wins. */
+	if (f->table) {
+		rtm->rtm_table = f->table < 256 ? (uint8_t)f->table : RT_TABLE_UNSPEC;
+		nlb_put_u32(b, RTA_TABLE, f->table);
+	}
+}
+
+int rtnl_route_dump_filter(struct nlsock *s, const struct rtnl_route_filter *f,
+			   int (*cb)(const struct rtnl_route *r, void *ctx),
+			   void (*restart)(void *ctx), void *ctx, struct ebuf *eb)
+{
+	uint64_t buf[REQ_WORDS];
+	struct route_dump rd = { { restart, ctx, eb, f->family, 0 }, cb, *f };
+	struct nlb b;
+	int err;
+
+	nlb_init(&b, buf, sizeof(buf));
+	rtnl_put_route_dump(&b, f);
+	err = dump_send(s, &b, route_dump_cb, &rd.d);
+	/* A single-family dump of a table that does not exist fails with ENOENT: it is empty. */
+	if (err == -ENOENT && f->table && !rd.d.cb_err) {
+		ebuf_clear(eb);
+		err = 0;
+	}
+	return err;
 }
 
 int rtnl_route_dump(struct nlsock *s, int family, uint32_t table,
 		    int (*cb)(const struct rtnl_route *r, void *ctx), void (*restart)(void *ctx),
 		    void *ctx, struct ebuf *eb)
 {
-	uint64_t buf[REQ_WORDS];
-	struct route_dump rd = { { restart, ctx, eb, family, 0 }, cb, table };
-	struct rtmsg *rtm;
-	struct nlb b;
-	int err;
+	struct rtnl_route_filter f = { .family = family, .table = table };
 
-	nlb_init(&b, buf, sizeof(buf));
-	if (nlb_msg(&b, RTM_GETROUTE, NLM_F_REQUEST)) {
-		rtm = nlb_extra(&b, sizeof(*rtm));
-		if (rtm)
-			rtm->rtm_family = (uint8_t)family;
-		/* Table filter: rtm_table holds 8 bits, RTA_TABLE all 32 and wins. */
-		if (rtm && table)
-			rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
-		if (table)
-			nlb_put_u32(&b, RTA_TABLE, table);
-	}
-	err = dump_send(s, &b, route_dump_cb, &rd.d);
-	/* A single-family dump of a table that does not exist fails with ENOENT: it is empty. */
-	if (err == -ENOENT && table && !rd.d.cb_err) {
-		ebuf_clear(eb);
-		err = 0;
-	}
-	return err;
+	return rtnl_route_dump_filter(s, &f, cb, restart, ctx, eb);
 }

@@ -80,7 +80,7 @@ struct rtnl_fdb {
 	uint8_t mac[6];
 	struct ipaddr dst;      /* remote VTEP (NDA_DST); family 0 if the entry has none */
 	uint32_t vni;           /* NDA_VNI when it differs from the device's, else 0 */
-	uint16_t port;          /* NDA_PORT (host order) when it differs from the device's, else 0 */
+	uint16_t port;          /* NDA_PORT (host order) if it differs from the device's, else 0 */
 	uint16_t state;         /* NUD_* */
 	uint8_t flags;          /* NTF_* */
 };
@@ -233,10 +233,12 @@ int rtnl_route_dump(struct nlsock *s, int family, uint32_t table,
 		    void *ctx, struct ebuf *eb) __must_check;
 /*
  * Route dump with a protocol filter as well. The kernel applies the filter (strict checking,
- * 4.20+), so routes of other protocols are never serialised, copied or parsed: with 2,000
- * routes of ours among 2,000 others this costs about half of dumping all and filtering here
- * (tests/unit/test_rtnl_vxlan.c measures it). Every filter is checked again in userspace, for
- * kernels that ignore them.
+ * 4.20+), so routes of other protocols are never serialised, copied or parsed. Measured by
+ * tests/unit/test_rtnl_vxlan.c (kernel 6.18, ASan build, median of 31): 2,000 of ours among
+ * 2,000 others in the main table, 0.50 ms filtered in the kernel against 0.96 ms dumping all
+ * and filtering here; 2,000 of ours alone, 0.48 ms either way. The kernel walks every route
+ * in both cases; what it saves is the messages for the others. Every filter is checked again
+ * in userspace, for kernels that ignore them.
  */
 int rtnl_route_dump_filter(struct nlsock *s, const struct rtnl_route_filter *f,
 			   int (*cb)(const struct rtnl_route *r, void *ctx),

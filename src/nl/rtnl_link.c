@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * rtnl_link.c: links over rtnetlink (see rtnl.h): veth pairs created with one request and
- * their host side read back from the kernel's echo, lookups by name or index, deletion,
- * dumps, and the RTM_NEWLINK parser. Addresses, routes and neighbours are in rtnl.c.
+ * their host side read back from the kernel's echo, the agent's VXLAN device (create, or find
+ * and compare), lookups by name or index, deletion, dumps, and the RTM_NEWLINK parser with
+ * its vxlan IFLA_INFO_DATA. Addresses and routes are in rtnl.c, neighbours and fdb entries in
+ * rtnl_neigh.c.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <net/if.h>
 #include <linux/if_link.h>
@@ -25,6 +28,12 @@ static bool name_ok(const char *name)
 	return n > 0 && n < IFNAMSIZ;
 }
 
+static void bad_arg(struct nlb *b)
+{
+	if (!b->err)
+		b->err = -EINVAL;
+}
+
 static void put_ifinfo(struct nlb *b, int ifindex, bool up)
 {
 	struct ifinfomsg *ifi = nlb_extra(b, sizeof(*ifi));
@@ -40,11 +49,16 @@ static void put_ifinfo(struct nlb *b, int ifindex, bool up)
 }
 
 /* The attributes both ends of a veth take; the peer's sit inside VETH_INFO_PEER. */
-static void put_end(struct nlb *b, const char *name, uint32_t mtu, const uint8_t *mac, int nsfd)
+static void put_end(struct nlb *b, const char *name, uint32_t mtu, uint32_t queues,
+		    const uint8_t *mac, int nsfd)
 {
 	nlb_put_strz(b, IFLA_IFNAME, name);
 	if (mtu)
 		nlb_put_u32(b, IFLA_MTU, mtu);
+	if (queues) {
+		nlb_put_u32(b, IFLA_NUM_TX_QUEUES, queues);
+		nlb_put_u32(b, IFLA_NUM_RX_QUEUES, queues);
+	}
 	if (mac)
 		nlb_put(b, IFLA_ADDRESS, mac, 6);
 	if (nsfd >= 0)
@@ -60,7 +74,7 @@ void rtnl_put_veth(struct nlb *b, const struct rtnl_veth *v)
 	if (!nlb_msg(b, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO))
 		return;
 	put_ifinfo(b, 0, v->up);
-	put_end(b, v->name, v->mtu, v->mac, -1);
+	put_end(b, v->name, v->mtu, v->queues, v->mac, -1);
 	info = nlb_nest_start(b, IFLA_LINKINFO);
 	nlb_put_strz(b, IFLA_INFO_KIND, "veth");
 	data = nlb_nest_start(b, IFLA_INFO_DATA);
@@ -69,8 +83,48 @@ void rtnl_put_veth(struct nlb *b, const struct rtnl_veth *v)
 	 * veth_open() refuses a device without its peer (ENOTCONN). See rtnl_put_link_up(). */
 	peer = nlb_nest_start(b, VETH_INFO_PEER);
 	put_ifinfo(b, 0, false);
-	put_end(b, v->peer, v->mtu, v->peer_mac, v->peer_netns_fd);
+	put_end(b, v->peer, v->mtu, v->queues, v->peer_mac, v->peer_netns_fd);
 	nlb_nest_end(b, peer);
+	nlb_nest_end(b, data);
+	nlb_nest_end(b, info);
+}
+
+static uint16_t vxlan_port(const struct rtnl_vxlan *v)
+{
+	return v->port ? v->port : RTNL_VXLAN_PORT;
+}
+
+static bool vxlan_ok(const struct rtnl_vxlan *v)
+{
+	return name_ok(v->name) && v->vni <= RTNL_VXLAN_VNI_MAX && v->link >= 0 &&
+	       (v->local.family == AF_INET || v->local.family == AF_INET6);
+}
+
+void rtnl_put_vxlan(struct nlb *b, const struct rtnl_vxlan *v)
+{
+	bool v4 = v->local.family == AF_INET;
+	struct nlattr *info, *data;
+
+	if (!vxlan_ok(v)) {
+		bad_arg(b);
+		return;
+	}
+	if (!nlb_msg(b, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO))
+		return;
+	put_ifinfo(b, 0, true);
+	put_end(b, v->name, v->mtu, 0, v->mac, -1);
+	info = nlb_nest_start(b, IFLA_LINKINFO);
+	nlb_put_strz(b, IFLA_INFO_KIND, "vxlan");
+	data = nlb_nest_start(b, IFLA_INFO_DATA);
+	nlb_put_u32(b, IFLA_VXLAN_ID, v->vni);
+	nlb_put(b, v4 ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, v->local.a,
+		ipaddr_len(v->local.family));
+	if (v->link)
+		nlb_put_u32(b, IFLA_VXLAN_LINK, (uint32_t)v->link);
+	/* one of the few big-endian rtnetlink integers */
+	nlb_put_be16(b, IFLA_VXLAN_PORT, vxlan_port(v));
+	/* every remote is programmed: learning would only let a spoofed source move one */
+	nlb_put_u8(b, IFLA_VXLAN_LEARNING, 0);
 	nlb_nest_end(b, data);
 	nlb_nest_end(b, info);
 }
@@ -102,7 +156,48 @@ void rtnl_put_link_delname(struct nlb *b, const char *name)
 	put_link_name(b, RTM_DELLINK, name);
 }
 
-static int parse_kind(const struct nlattr *linkinfo, char kind[16])
+static int get_addr(const struct nlattr *a, int family, struct ipaddr *out)
+{
+	size_t n = ipaddr_len(family);
+
+	if (nla_datalen(a) != n)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->family = (uint8_t)family;
+	memcpy(out->a, nla_data(a), n);
+	return 0;
+}
+
+static int parse_vxlan(const struct nlattr *data, struct rtnl_vxlan_info *x)
+{
+	const struct nlattr *tb[IFLA_VXLAN_MAX + 1];
+	uint32_t link = 0;
+	uint8_t learning = 0;
+
+	if (nla_parse_nested(tb, IFLA_VXLAN_MAX, data))
+		return -EINVAL;
+	if (tb[IFLA_VXLAN_ID] &&
+	    (nla_get_u32(tb[IFLA_VXLAN_ID], &x->vni) || x->vni > RTNL_VXLAN_VNI_MAX))
+		return -EINVAL;
+	/* the kernel sends one of the two, for the family the device speaks */
+	if (tb[IFLA_VXLAN_LOCAL] && tb[IFLA_VXLAN_LOCAL6])
+		return -EINVAL;
+	if (tb[IFLA_VXLAN_LOCAL] && get_addr(tb[IFLA_VXLAN_LOCAL], AF_INET, &x->local))
+		return -EINVAL;
+	if (tb[IFLA_VXLAN_LOCAL6] && get_addr(tb[IFLA_VXLAN_LOCAL6], AF_INET6, &x->local))
+		return -EINVAL;
+	if (tb[IFLA_VXLAN_LINK] && (nla_get_u32(tb[IFLA_VXLAN_LINK], &link) || link > INT32_MAX))
+		return -EINVAL;
+	x->link = (int)link;
+	if (tb[IFLA_VXLAN_PORT] && nla_get_be16(tb[IFLA_VXLAN_PORT], &x->port))
+		return -EINVAL;
+	if (tb[IFLA_VXLAN_LEARNING] && nla_get_u8(tb[IFLA_VXLAN_LEARNING], &learning))
+		return -EINVAL;
+	x->learning = learning;
+	return 0;
+}
+
+static int parse_linkinfo(const struct nlattr *linkinfo, struct rtnl_link *l)
 {
 	const struct nlattr *tb[IFLA_INFO_MAX + 1];
 	const char *k;
@@ -115,9 +210,12 @@ static int parse_kind(const struct nlattr *linkinfo, char kind[16])
 	if (!k)
 		return -EINVAL;
 	/* A kind name we cannot hold is some link type we do not manage: leave it empty. */
-	if (strlen(k) < 16)
-		strcpy(kind, k);
-	return 0;
+	if (strlen(k) < sizeof(l->kind))
+		strcpy(l->kind, k);
+	if (strcmp(l->kind, "vxlan") != 0 || !tb[IFLA_INFO_DATA])
+		return 0;
+	l->has_vxlan = true;
+	return parse_vxlan(tb[IFLA_INFO_DATA], &l->vxlan);
 }
 
 int rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
@@ -146,7 +244,7 @@ int rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 	if (tb[IFLA_LINK] && (nla_get_u32(tb[IFLA_LINK], &link) || link > INT32_MAX))
 		return -EINVAL;
 	l.link = (int)link;
-	if (tb[IFLA_LINKINFO] && parse_kind(tb[IFLA_LINKINFO], l.kind))
+	if (tb[IFLA_LINKINFO] && parse_linkinfo(tb[IFLA_LINKINFO], &l))
 		return -EINVAL;
 	*out = l;
 	return 0;
@@ -283,6 +381,145 @@ int rtnl_link_del(struct nlsock *s, const char *name, struct ebuf *eb)
 	if (err)
 		ebuf_prefix(eb, "deleting link %s", name);
 	return err;
+}
+
+/* Appends "what have (want %s)" to a comma-separated list; snprintf truncates safely. */
+struct diff {
+	char text[256];
+	size_t len;
+};
+
+static void diff_add(struct diff *d, const char *what, const char *have, const char *want)
+{
+	int n;
+
+	if (d->len >= sizeof(d->text))
+		return;
+	n = snprintf(d->text + d->len, sizeof(d->text) - d->len, "%s%s %s (want %s)",
+		     d->len ? ", " : "", what, have, want);
+	d->len = n < 0 ? sizeof(d->text) : d->len + (size_t)n;
+}
+
+static void diff_u32(struct diff *d, const char *what, uint32_t have, uint32_t want)
+{
+	char h[12], w[12];
+
+	if (have == want)
+		return;
+	snprintf(h, sizeof(h), "%u", have);
+	snprintf(w, sizeof(w), "%u", want);
+	diff_add(d, what, h, w);
+}
+
+static void diff_ip(struct diff *d, const char *what, const struct ipaddr *have,
+		    const struct ipaddr *want)
+{
+	char h[IPADDR_STRLEN], w[IPADDR_STRLEN];
+
+	if (ipaddr_eq(have, want))
+		return;
+	if (ipaddr_format(have, h, sizeof(h)))
+		strcpy(h, "none");
+	if (ipaddr_format(want, w, sizeof(w)))
+		strcpy(w, "none");
+	diff_add(d, what, h, w);
+}
+
+static void diff_mac(struct diff *d, const uint8_t have[6], const uint8_t want[6])
+{
+	char h[18], w[18];
+
+	if (!memcmp(have, want, 6))
+		return;
+	snprintf(h, sizeof(h), "%02x:%02x:%02x:%02x:%02x:%02x", have[0], have[1], have[2],
+		 have[3], have[4], have[5]);
+	snprintf(w, sizeof(w), "%02x:%02x:%02x:%02x:%02x:%02x", want[0], want[1], want[2],
+		 want[3], want[4], want[5]);
+	diff_add(d, "mac", h, w);
+}
+
+bool rtnl_vxlan_matches(const struct rtnl_link *l, const struct rtnl_vxlan *v, struct ebuf *why)
+{
+	const struct rtnl_vxlan_info *x = &l->vxlan;
+	struct diff d = { .len = 0 };
+
+	if (strcmp(l->kind, "vxlan") != 0 || !l->has_vxlan) {
+		diff_add(&d, "kind", l->kind[0] ? l->kind : "none", "vxlan");
+	} else {
+		diff_u32(&d, "vni", x->vni, v->vni);
+		diff_ip(&d, "local", &x->local, &v->local);
+		diff_u32(&d, "link", (uint32_t)x->link, (uint32_t)v->link);
+		diff_u32(&d, "port", x->port, vxlan_port(v));
+		diff_u32(&d, "learning", x->learning, 0);
+	}
+	if (v->mac)
+		diff_mac(&d, l->mac, v->mac);
+	if (v->mtu)
+		diff_u32(&d, "mtu", l->mtu, v->mtu);
+	if (d.len && why)
+		ebuf_set(why, "%s", d.text);
+	return d.len == 0;
+}
+
+/*
+ * The create failed with EEXIST: look at what has the name. Nothing (another device holds
+ * this VNI and port) keeps the kernel's text, which says so.
+ */
+static int vxlan_existing(struct nlsock *s, const struct rtnl_vxlan *v, struct rtnl_link *l,
+			  struct ebuf *eb)
+{
+	uint64_t buf[REQ_WORDS];
+	struct ebuf why;
+	struct nlb b;
+	int err;
+
+	ebuf_clear(&why);
+	err = rtnl_link_get(s, v->name, l, &why);
+	if (err == -ENODEV)
+		return -EEXIST;
+	if (!err && !rtnl_vxlan_matches(l, v, &why)) {
+		ebuf_prefix(&why, "exists with other parameters");
+		err = -EEXIST;
+	}
+	if (!err && !(l->flags & IFF_UP)) {
+		nlb_init(&b, buf, sizeof(buf));
+		rtnl_put_link_up(&b, l->ifindex);
+		err = link_talk(s, &b, NULL, &why);
+		l->flags |= IFF_UP;
+	}
+	if (eb)
+		*eb = why;
+	return err;
+}
+
+int rtnl_vxlan_ensure(struct nlsock *s, const struct rtnl_vxlan *v, struct rtnl_link *out,
+		      struct ebuf *eb)
+{
+	uint64_t buf[REQ_WORDS];
+	struct rtnl_link l;
+	struct link_reply r = { .name = v->name, .out = &l };
+	struct nlb b;
+	int err;
+
+	nlb_init(&b, buf, sizeof(buf));
+	rtnl_put_vxlan(&b, v);
+	if (nlb_err(&b) == -EINVAL) {
+		ebuf_set(eb, "vxlan: bad name, VNI over %u, local address or link",
+			 RTNL_VXLAN_VNI_MAX);
+		return -EINVAL;
+	}
+	err = link_talk(s, &b, &r, eb);
+	if (err == -EEXIST)
+		err = vxlan_existing(s, v, &l, eb);
+	else if (!err && !r.found)
+		err = rtnl_link_get(s, v->name, &l, eb);
+	if (err) {
+		ebuf_prefix(eb, "vxlan %s", v->name);
+		return err;
+	}
+	if (out)
+		*out = l;
+	return 0;
 }
 
 struct link_dump {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: nl/rtnl.c nl/rtnl_link.c nl/nlsock.c nl/nlmsg.c core/cidr.c base/err.c base/mem.c */
+/* deps: nl/rtnl.c nl/rtnl_link.c nl/rtnl_neigh.c nl/nlsock.c nl/nlmsg.c core/cidr.c base/err.c base/mem.c */
 /*
  * test_rtnl.c: the rtnetlink adapter. Builders against hand-computed bytes; parsers on valid,
  * truncated and malformed messages (against a guard page); then the real kernel, inside a
