@@ -23,7 +23,7 @@
 
 static int tap_n, tap_fail;
 
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
 static void diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -71,7 +71,7 @@ static int tap_done(void)
 }
 
 /* Copy n bytes to the end of a page followed by a PROT_NONE page. Free with guard_free(). */
-static void *guard_copy(const void *src, size_t n)
+static __attribute__((unused)) void *guard_copy(const void *src, size_t n)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t span = ((n + pg - 1) / pg) * pg;
@@ -88,7 +88,7 @@ static void *guard_copy(const void *src, size_t n)
 	return base + span - n;
 }
 
-static void guard_free(void *p, size_t n)
+static __attribute__((unused)) void guard_free(void *p, size_t n)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t span = ((n + pg - 1) / pg) * pg;
