@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * http.c: the HTTP/1.1 codec (see http.h): request writer, response-head parser, chunked
- * decoder and line framer. The head parser re-reads the head from its first byte on every call
- * instead of keeping positions between calls, because the caller's buffer may move when it
- * grows and views into the old one would dangle; the prev_len hint keeps small feeds cheap.
- * The chunked decoder is the opposite: a byte-level state machine, because a body is unbounded
- * and arrives in slices that may split anything, and nothing of it needs to stay addressable.
+ * http.c: the message-head half of the HTTP/1.1 codec (see http.h): the request writer, the
+ * percent-encoder for query strings and the response-head parser, plus the character classes
+ * shared with the body half (http_int.h; the chunked decoder and line framer are in
+ * http_body.c). The head parser re-reads the head from its first byte on every call instead of
+ * keeping positions between calls, because the caller's buffer may move when it grows and views
+ * into the old one would dangle; the prev_len hint keeps small feeds cheap.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,8 +16,8 @@
 
 #include "../base/buf.h"
 #include "../base/err.h"
-#include "../base/util.h"
 #include "http.h"
+#include "http_int.h"
 
 /* ---- Characters and lists ------------------------------------------------------------- */
 
@@ -44,13 +44,12 @@ static bool is_token(const char *s, size_t n)
 	return n > 0;
 }
 
-/* field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text */
-static bool is_fchar(unsigned char c)
+bool http_is_fchar(unsigned char c)
 {
 	return c == '\t' || (c >= ' ' && c != 0x7f);
 }
 
-static bool is_ows(char c)
+bool http_is_ows(char c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -75,11 +74,11 @@ static bool ieq(struct str a, const char *b)
 
 static struct str trim(struct str s)
 {
-	while (s.n && is_ows(s.p[0])) {
+	while (s.n && http_is_ows(s.p[0])) {
 		s.p++;
 		s.n--;
 	}
-	while (s.n && is_ows(s.p[s.n - 1]))
+	while (s.n && http_is_ows(s.p[s.n - 1]))
 		s.n--;
 	return s;
 }
@@ -175,7 +174,7 @@ static bool header_ok(const struct http_header *h)
 		if (ieq(h->name, ours[i]))
 			return false;
 	for (i = 0; i < h->value.n; i++)
-		if (!is_fchar((unsigned char)h->value.p[i]))
+		if (!http_is_fchar((unsigned char)h->value.p[i]))
 			return false;
 	return true;
 }
@@ -328,7 +327,7 @@ static int check_fchars(struct hp *h, struct str v, const char *what)
 	size_t i;
 
 	for (i = 0; i < v.n; i++)
-		if (!is_fchar((unsigned char)v.p[i]))
+		if (!http_is_fchar((unsigned char)v.p[i]))
 			return bad(h, (size_t)(v.p + i - h->p), "control byte 0x%02x in %s",
 				   (unsigned char)v.p[i], what);
 	return 0;
@@ -365,7 +364,7 @@ static int header_line(struct hp *h, struct http_response *r, size_t len)
 	const char *s = h->p + h->pos, *colon = s;
 	struct str v;
 
-	if (is_ows(*s))
+	if (http_is_ows(*s))
 		return bad(h, h->pos, r->nheaders ? "obsolete line folding" :
 			   "whitespace before the first header");
 	while (colon < s + len && is_tchar((unsigned char)*colon))
@@ -628,224 +627,4 @@ const struct http_header *http_find(const struct http_response *r, const char *n
 		if (ieq(r->headers[i].name, name))
 			return &r->headers[i];
 	return NULL;
-}
-
-/* ---- Chunked bodies ------------------------------------------------------------------- */
-
-enum {
-	CH_SIZE,        /* chunk-size hex digits */
-	CH_SIZE_WS,     /* whitespace after the size; only ';' or CR may follow */
-	CH_EXT,         /* chunk extensions, ignored up to CR */
-	CH_SIZE_LF,
-	CH_DATA,
-	CH_DATA_CR,
-	CH_DATA_LF,
-	CH_TRAILER,     /* start of a trailer line, or the final CRLF */
-	CH_TRAILER_LINE,
-	CH_TRAILER_LF,
-	CH_END_LF,
-	CH_DONE,
-	CH_ERROR,
-};
-
-#define CHUNK_SIZE_MAX ((uint64_t)1 << 62)
-
-static int chunk_bad(struct http_chunked *c, struct ebuf *eb, const char *why)
-{
-	ebuf_set(eb, "chunked body byte %llu: %s", (unsigned long long)c->off, why);
-	c->state = CH_ERROR;
-	return -1;
-}
-
-/*
- * chunk-size [ BWS ";" chunk-ext ] CRLF (RFC 9112 §7.1). Whitespace before the CR is also
- * taken, as Go's reader does; it cannot change where the chunk data starts.
- */
-static int size_byte(struct http_chunked *c, unsigned char ch, struct ebuf *eb)
-{
-	int d = hexval((char)ch);
-
-	if (++c->line > HTTP_CHUNK_LINE_MAX)
-		return chunk_bad(c, eb, "chunk size line too long");
-	if (c->state == CH_SIZE && d >= 0) {
-		if (c->left > (CHUNK_SIZE_MAX - (uint64_t)d) / 16)
-			return chunk_bad(c, eb, "chunk size too large");
-		c->left = c->left * 16 + (uint64_t)d;
-		c->digits = true;
-	} else if (!c->digits) {
-		return chunk_bad(c, eb, "chunk size expected");
-	} else if (c->state != CH_EXT && is_ows((char)ch)) {
-		c->state = CH_SIZE_WS;
-	} else if (c->state != CH_EXT && ch == ';') {
-		c->state = CH_EXT;
-	} else if (ch == '\r') {
-		c->state = CH_SIZE_LF;
-	} else if (c->state != CH_EXT || !is_fchar(ch)) {
-		return chunk_bad(c, eb, "malformed chunk size line");
-	}
-	return 0;
-}
-
-static int trailer_byte(struct http_chunked *c, unsigned char ch, struct ebuf *eb)
-{
-	if (++c->trailer > HTTP_TRAILER_MAX)
-		return chunk_bad(c, eb, "trailer section too long");
-	if (++c->line > HTTP_CHUNK_LINE_MAX)
-		return chunk_bad(c, eb, "trailer line too long");
-	if (c->state == CH_TRAILER && ch == '\r') {
-		c->state = CH_END_LF;
-	} else if (ch == '\r') {
-		c->state = CH_TRAILER_LF;
-	} else if (!is_fchar(ch)) {
-		return chunk_bad(c, eb, "control byte in trailer");
-	} else {
-		c->state = CH_TRAILER_LINE;
-	}
-	return 0;
-}
-
-/* One byte outside chunk data. */
-static int chunk_byte(struct http_chunked *c, unsigned char ch, struct ebuf *eb)
-{
-	switch (c->state) {
-	case CH_SIZE:
-	case CH_SIZE_WS:
-	case CH_EXT:
-		return size_byte(c, ch, eb);
-	case CH_SIZE_LF:
-		if (ch != '\n')
-			return chunk_bad(c, eb, "chunk size line not ended by CRLF");
-		c->state = c->left ? CH_DATA : CH_TRAILER;
-		c->line = 0;
-		return 0;
-	case CH_DATA_CR:
-	case CH_DATA_LF:
-		if (ch != (c->state == CH_DATA_CR ? '\r' : '\n'))
-			return chunk_bad(c, eb, "chunk data not followed by CRLF");
-		c->state = c->state == CH_DATA_CR ? CH_DATA_LF : CH_SIZE;
-		c->digits = false;
-		return 0;
-	case CH_TRAILER_LF:
-	case CH_END_LF:
-		if (ch != '\n')
-			return chunk_bad(c, eb, "trailer line not ended by CRLF");
-		c->state = c->state == CH_END_LF ? CH_DONE : CH_TRAILER;
-		c->line = 0;
-		return 0;
-	default:
-		return trailer_byte(c, ch, eb);
-	}
-}
-
-void http_chunked_init(struct http_chunked *c)
-{
-	*c = (struct http_chunked){ .state = CH_SIZE };
-}
-
-ssize_t http_chunked_feed(struct http_chunked *c, char *out, const char *in, size_t n,
-			  size_t *outn, struct ebuf *eb)
-{
-	size_t i = 0, o = 0, k;
-
-	*outn = 0;
-	if (c->state == CH_DONE)
-		return (ssize_t)n;
-	if (c->state == CH_ERROR)
-		return chunk_bad(c, eb, "body already failed");
-	while (i < n && c->state != CH_DONE) {
-		if (c->state == CH_DATA) {
-			k = (size_t)MIN((uint64_t)(n - i), c->left);
-			memmove(out + o, in + i, k);
-			o += k;
-			i += k;
-			c->off += k;
-			c->left -= k;
-			if (!c->left)
-				c->state = CH_DATA_CR;
-			continue;
-		}
-		if (chunk_byte(c, (unsigned char)in[i], eb)) {
-			*outn = o;
-			return -1;
-		}
-		i++;
-		c->off++;
-	}
-	*outn = o;
-	return c->state == CH_DONE ? (ssize_t)(n - i) : -2;
-}
-
-bool http_chunked_done(const struct http_chunked *c)
-{
-	return c->state == CH_DONE;
-}
-
-/* ---- Lines ---------------------------------------------------------------------------- */
-
-/* A buffer that once held a huge event is not kept for the quiet hours after it. */
-#define LINES_KEEP (64u << 10)
-
-void http_lines_init(struct http_lines *l, size_t max)
-{
-	*l = (struct http_lines){ .held = BUF_INIT, .max = max };
-}
-
-static int deliver(const char *s, size_t n, http_line_fn fn, void *ctx)
-{
-	if (n && s[n - 1] == '\r')
-		n--;
-	return fn(ctx, s, n);
-}
-
-/* The line completed by p[0..k): whole in p, or the held tail plus p[0..k). */
-static int complete(struct http_lines *l, const char *p, size_t k, http_line_fn fn, void *ctx)
-{
-	int rc;
-
-	if (k > l->max - l->held.len)
-		return -E2BIG;
-	if (!l->held.len)
-		return deliver(p, k, fn, ctx);
-	rc = buf_add(&l->held, p, k);
-	if (rc)
-		return rc;
-	rc = deliver(l->held.p, l->held.len, fn, ctx);
-	if (l->held.cap > LINES_KEEP)
-		buf_free(&l->held);
-	else
-		buf_reset(&l->held);
-	return rc;
-}
-
-int http_lines_feed(struct http_lines *l, const char *p, size_t n, http_line_fn fn, void *ctx)
-{
-	const char *end, *lf;
-	int rc;
-
-	if (l->err || !n)
-		return l->err;
-	end = p + n;
-	while ((lf = memchr(p, '\n', (size_t)(end - p)))) {
-		rc = complete(l, p, (size_t)(lf - p), fn, ctx);
-		if (rc)
-			return l->err = rc;
-		p = lf + 1;
-	}
-	if (p == end)
-		return 0;
-	if ((size_t)(end - p) > l->max - l->held.len)
-		return l->err = -E2BIG;
-	rc = buf_add(&l->held, p, (size_t)(end - p));
-	return rc ? (l->err = rc) : 0;
-}
-
-size_t http_lines_pending(const struct http_lines *l)
-{
-	return l->held.len;
-}
-
-void http_lines_free(struct http_lines *l)
-{
-	if (l)
-		buf_free(&l->held);
 }

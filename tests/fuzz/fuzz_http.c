@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/http.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/http.c codec/http_body.c base/buf.c base/err.c base/mem.c */
 /*
  * fuzz_http.c: libFuzzer target for the HTTP codec. The first byte picks how the rest is cut
  * into slices (byte by byte, small or large random slices, one split). The rest is a response:

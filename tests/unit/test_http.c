@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/http.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/http.c codec/http_body.c base/buf.c base/err.c base/mem.c */
 /*
  * test_http.c: the HTTP/1.1 codec. Request writer goldens and refusals; tables of valid and
  * malformed response heads, each parsed whole, at every prefix, at every split point and byte
