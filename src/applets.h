@@ -11,10 +11,11 @@
 
 /*
  * Applets still to come register here when they exist (never as placeholders):
- * virgild (node agent), virgil-install (init container), virgilctl (operator CLI), lab.
+ * virgil-install (init container), virgilctl (operator CLI), lab.
  */
-#define APPLETS \
-	APPLET("virgil", cni_main, "CNI plugin (the runtime sets CNI_COMMAND)")
+#define APPLETS                                                                         \
+	APPLET("virgil", cni_main, "CNI plugin (the runtime sets CNI_COMMAND)")         \
+	APPLET("virgild", virgild_main, "node agent: API discovery, node state, routes")
 
 #define APPLET(name, fn, summary) int fn(int argc, char **argv);
 APPLETS

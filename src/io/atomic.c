@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/util.h"
 #include "atomic.h"
 
@@ -85,4 +86,20 @@ int atomic_write(const char *path, const void *data, size_t n, mode_t mode)
 out:
 	close(dfd);
 	return r;
+}
+
+int atomic_update(const char *path, const void *data, size_t n, mode_t mode)
+{
+	struct buf old = BUF_INIT;
+	int r;
+
+	/* one byte more than n: a longer file must not compare equal */
+	r = read_file(path, &old, n + 1);
+	if (r == 0 && old.len == n && memcmp(old.p, data, n) == 0) {
+		buf_free(&old);
+		return 0;
+	}
+	buf_free(&old);
+	r = atomic_write(path, data, n, mode);
+	return r ? r : 1;
 }

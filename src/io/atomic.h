@@ -19,5 +19,11 @@
  * Returns 0 or -errno (-ENAMETOOLONG for a path over PATH_MAX).
  */
 int atomic_write(const char *path, const void *data, size_t n, mode_t mode) __must_check;
+/*
+ * atomic_write() only when the file does not already hold exactly these bytes, so restarts
+ * and repeated passes leave state files (and their mtimes) alone. 1 when written, 0 when
+ * unchanged, or -errno.
+ */
+int atomic_update(const char *path, const void *data, size_t n, mode_t mode) __must_check;
 
 #endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * k8s.h: the Kubernetes API client: HTTPS requests on non-blocking sockets, driven by the
+ * agent's event loop (io/ev.h). One connection per request: a watch holds its connection for
+ * minutes and LIST pages and PATCHes are few, so pooling would buy little and cost state.
+ *
+ * The client knows HTTP, TLS and credentials, not Kubernetes semantics: the caller builds the
+ * path (resource, query) and reads statuses and bodies (flow/watch.c turns them into a
+ * reflector). Callbacks run from the event loop; none is ever called from inside the
+ * function that started the request, so a caller may start, and cancel, from any callback.
+ *
+ * Secrets: the bearer token and client key are never logged, never put in an error message,
+ * and are wiped from memory before it is freed.
+ *
+ * Costs: a DNS name is resolved with a blocking getaddrinfo() per request (an IP literal is
+ * not looked up); the CA is parsed once per TLS name (a few names are cached), not per
+ * request.
+ */
+#ifndef VIRGIL_K8S_H
+#define VIRGIL_K8S_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../base/compat.h"
+#include "tls.h"
+
+struct ev;
+struct ebuf;
+struct http_response;
+
+struct k8s_server {
+	char host[256];     /* IP literal (no brackets) or DNS name: connect() target, Host header */
+	uint16_t port;
+	char tls_name[256]; /* the name the certificate must carry; "" = host */
+};
+
+struct k8s_auth {
+	const char *token_file;  /* bearer token file, re-read at most once a minute, and on the
+				  * next request after k8s_token_stale() (a 401) */
+	const char *token;       /* fixed bearer token (kubeconfig); token_file wins when both */
+	struct tls_source ca;    /* verifies the server; required */
+	struct tls_source cert;  /* optional client certificate and key (kubeconfig) */
+	struct tls_source key;
+};
+
+struct k8s_client;
+struct k8s_req;
+
+/*
+ * Copies what it needs from auth: the token file's path, the fixed token, and the CA, client
+ * certificate and key, which are read into memory here, once (a rotated CA or client key
+ * needs a new client). 0, or -EINVAL (no CA, a certificate without its key, a token with
+ * bytes a header cannot carry), -ENOENT and the like for a file, -ENOMEM; eb says which.
+ */
+int k8s_client_new(struct ev *ev, const struct k8s_auth *auth, struct k8s_client **out,
+		   struct ebuf *eb) __must_check;
+/* Cancels every request still running (their done callbacks are not called). NULL-safe.
+ * Not from inside a callback of one of its requests. */
+void k8s_client_free(struct k8s_client *c);
+/* The server for requests started from now on; running requests keep theirs. */
+void k8s_client_set_server(struct k8s_client *c, const struct k8s_server *s);
+const struct k8s_server *k8s_client_server(const struct k8s_client *c);
+/*
+ * Re-read the token file before the next request (call on a 401). The file is also re-read
+ * after a minute; if that periodic re-read fails the current token is kept (as client-go
+ * does), but a failed first read, or re-read after this call, fails the request.
+ */
+void k8s_token_stale(struct k8s_client *c);
+
+struct k8s_req_opts {
+	const char *method;       /* "GET", "PATCH", ... */
+	const char *path;         /* origin-form target, query included and already encoded */
+	const char *content_type; /* for a body; NULL otherwise */
+	const void *body;
+	size_t body_len;
+	bool stream;              /* deliver the body line by line (watch); else whole */
+	uint32_t connect_ms;      /* connect + TLS handshake bound; 0 = 10 s */
+	uint32_t idle_ms;         /* no byte received for this long ends the request; 0 = 60 s */
+	size_t max_body;          /* whole-body (or one line) limit; 0 = 64 MiB */
+	const struct k8s_server *server; /* NULL = the client's current server (discovery probes
+					  * name their candidate here) */
+};
+
+struct k8s_req_ops {
+	/* Status line and headers. Return < 0 to end the request (done then gets that value).
+	 * r and the views in it live only during the call. Any status lands here: a 401 or a
+	 * 410 is a response, not an error; its body follows as for a 200. */
+	int (*head)(void *ctx, const struct http_response *r);
+	/* stream: one complete line of the body, without its "\n" (and a "\r" before it)
+	 * (watch events). The unterminated tail of a body that ended cleanly counts as a line.
+	 * The view lives only during the call. < 0 ends the request like head's. */
+	int (*line)(void *ctx, const char *p, size_t n);
+	/* not stream: the whole body, once, also when it is empty; may be NULL. < 0 as above.
+	 * A body without framing (neither Content-Length nor chunked) counts as whole only when
+	 * the server ends it with TLS close_notify; otherwise done gets -ECONNRESET. */
+	int (*body)(void *ctx, const char *p, size_t n);
+	/*
+	 * Exactly once, last: 0 after a complete response, else -errno with a reason for the
+	 * log: -ETIMEDOUT (connect or idle bound), -ECONNREFUSED, -ECONNRESET (closed early),
+	 * -EKEYREJECTED (certificate refused), -EPROTO (TLS or HTTP violation), -EMSGSIZE (over
+	 * max_body), or a callback's own negative value; before connecting: the token file's
+	 * -errno or -EINVAL (empty or unusable token, CA the TLS library refused),
+	 * -EHOSTUNREACH (name not resolved), -EDESTADDRREQ (no server set), -ENOMEM.
+	 * why is "" after success, and never holds the token. The request
+	 * is freed after it returns; k8s_cancel() from inside done does nothing.
+	 */
+	void (*done)(void *ctx, int err, const char *why);
+};
+
+/*
+ * Start a request. *out (may be NULL) can be passed to k8s_cancel() until done runs.
+ * 0: started, and done runs exactly once, later, from the loop (unless cancelled): every
+ * failure after this point, from an unreadable token file or a bad CA to a refused
+ * connection, is reported there. -EINVAL (no method, path or done; stream without line;
+ * body_len without body) or -ENOMEM: nothing started, done never runs, *out is NULL.
+ */
+int k8s_request(struct k8s_client *c, const struct k8s_req_opts *o, const struct k8s_req_ops *ops,
+		void *ctx, struct k8s_req **out) __must_check;
+/* Stop a running request at once; its done callback is not called. NULL-safe. Safe from
+ * inside any callback, that request's own included (its memory is freed on return). */
+void k8s_cancel(struct k8s_req *r);
+
+/* Requests started since the client was made, for metrics and tests. */
+uint64_t k8s_requests_started(const struct k8s_client *c);
+
+#endif
