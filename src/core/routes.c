@@ -277,12 +277,33 @@ static void emit_leg(struct planner *pl, const struct leg *l)
 		return;
 	}
 	pl->out->nvxlan++;
-	r->gw = l->dst.addr;
+	routes_vtep_gw(&l->dst, l->mac, &r->gw);
 	r->onlink = true;
-	w->neigh[w->nneigh] = (struct routes_neigh){ .ifindex = l->oif, .ip = l->dst.addr };
+	w->neigh[w->nneigh] = (struct routes_neigh){ .ifindex = l->oif, .ip = r->gw };
 	memcpy(w->neigh[w->nneigh++].mac, l->mac, 6);
 	w->fdb[w->nfdb] = (struct routes_fdb){ .ifindex = l->oif, .dst = l->peer };
 	memcpy(w->fdb[w->nfdb++].mac, l->mac, 6);
+}
+
+void routes_vtep_gw(const struct cidr *pod, const uint8_t mac[6], struct ipaddr *gw)
+{
+	if (pod->addr.family == AF_INET) {
+		cidr_first(pod, gw);
+		return;
+	}
+	/* fe80::/64 + modified EUI-64 of the MAC (RFC 4291 appendix A) */
+	memset(gw, 0, sizeof(*gw));
+	gw->family = AF_INET6;
+	gw->a[0] = 0xfe;
+	gw->a[1] = 0x80;
+	gw->a[8] = (uint8_t)(mac[0] ^ 0x02);
+	gw->a[9] = mac[1];
+	gw->a[10] = mac[2];
+	gw->a[11] = 0xff;
+	gw->a[12] = 0xfe;
+	gw->a[13] = mac[3];
+	gw->a[14] = mac[4];
+	gw->a[15] = mac[5];
 }
 
 static int skip_cmp(const void *pa, const void *pb)

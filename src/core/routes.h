@@ -13,9 +13,13 @@
  * metrics are host order.
  *
  * VXLAN conventions (flannel's, so the two can be compared on the wire):
- * - The VTEP gateway of a podCIDR is its network address (10.244.3.0 for 10.244.3.0/24):
- *   the route is "podCIDR via gateway dev vxlan onlink", the neighbour entry maps the
- *   gateway to the peer's VTEP MAC, the fdb entry maps that MAC to the peer's underlay IP.
+ * - The VTEP gateway of a podCIDR: for IPv4 its network address (10.244.3.0 for
+ *   10.244.3.0/24); for IPv6 the link-local address made from the peer's VTEP MAC
+ *   (fe80::c56:a3ff:febe:1f7a for 0e:56:a3:be:1f:7a), because the kernel refuses a global
+ *   onlink IPv6 gateway that another route (an aggregate via eth0, say) also covers, and
+ *   link-local gateways are exempt from that check. The route is "podCIDR via gateway dev
+ *   vxlan onlink", the neighbour entry maps the gateway to the peer's VTEP MAC, the fdb entry
+ *   maps that MAC to the peer's underlay IP.
  * - The VTEP MAC is derived from the underlay IP, so no node needs to publish it through the
  *   API server (flannel writes an annotation; we write nothing): 0e:56 followed by
  *     IPv4 a.b.c.d:  a, b, c, d                     e.g. 10.0.0.7  → 0e:56:0a:00:00:07
@@ -214,6 +218,9 @@ void routes_ops_free(struct routes_ops *o);
 /* Sort and normalise one set as routes_diff() does. */
 void routes_set_normalise(struct routes_set *s);
 void routes_set_free(struct routes_set *s);
+
+/* The VTEP gateway for a podCIDR (host bits cleared) behind the VTEP MAC mac (see above). */
+void routes_vtep_gw(const struct cidr *pod, const uint8_t mac[6], struct ipaddr *gw);
 
 /* The VTEP MAC for an underlay address (see above). 0, or -EINVAL for another family. */
 int routes_vtep_mac(const struct ipaddr *underlay, uint8_t mac[6]) __must_check;

@@ -74,7 +74,6 @@ struct agent {
 	struct noderoutes *nr;
 	uint64_t reconcile_timer;
 	struct backoff sync_bo;
-	bool sync_failing;
 	bool conflist_written;
 	bool status_patched;
 	struct k8s_req *patch;
@@ -268,20 +267,17 @@ static void reconcile(struct ev *ev, uint64_t id, void *ctx)
 		a->warned_no_node = true;
 		return;
 	}
+	/* noderoutes logs its own failures, once and again when they clear */
 	r = noderoutes_sync(a->nr, a->cfg->node_name, a->cache[R_NODES], &st, &eb);
 	if (r) {
-		uint64_t delay = backoff_fail(&a->sync_bo, ev_now());
-
-		if (!a->sync_failing)
-			log_warnx("routes: %s; retrying", eb.msg[0] ? eb.msg : strerror(-r));
-		a->sync_failing = true;
-		schedule_reconcile(a, delay);
-		return;
+		schedule_reconcile(a, backoff_fail(&a->sync_bo, ev_now()));
+		log_debug("routes: %s; pass scheduled again", eb.msg[0] ? eb.msg : strerror(-r));
+		/* no plan at all (a dump failed): nothing below can be trusted yet */
+		if (!st.pod_mtu)
+			return;
+	} else {
+		backoff_ok(&a->sync_bo, ev_now());
 	}
-	if (a->sync_failing)
-		log_info("routes: programmed again");
-	a->sync_failing = false;
-	backoff_ok(&a->sync_bo, ev_now());
 	if (!self->pod_cidr[0].addr.family && !self->pod_cidr[1].addr.family) {
 		if (!a->warned_no_cidrs)
 			log_warnx("node %s has no spec.podCIDRs: is the controller-manager allocating "

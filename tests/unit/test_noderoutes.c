@@ -79,6 +79,24 @@ static const char *vtep(const char *addr)
 	return out;
 }
 
+/* The IPv6 VXLAN gateway (fe80:: + EUI-64 of the VTEP MAC) of the peer at addr. */
+static const char *vtep_gw6(const char *addr)
+{
+	static char buf[4][IPADDR_STRLEN];
+	static int k;
+	struct ipaddr a = ip(addr), gw;
+	struct cidr any = { .addr = { .family = AF_INET6 } };
+	uint8_t m[6];
+	char *out = buf[k++ % 4];
+
+	if (routes_vtep_mac(&a, m))
+		abort();
+	routes_vtep_gw(&any, m, &gw);
+	if (ipaddr_format(&gw, out, IPADDR_STRLEN))
+		abort();
+	return out;
+}
+
 /* Log lines written since the last call. */
 static const char *log_new(void)
 {
@@ -445,9 +463,9 @@ static void direct(struct text *t, const char *pod4, const char *gw4, const char
 static void tunnel(struct text *t, int n, const char *ip4, const char *ip6)
 {
 	add(t, "route 10.244.%d.0/24 via 10.244.%d.0 " VX4 " onlink", n, n);
-	add(t, "route fd00:244:%d::/64 via fd00:244:%d:: " VX6 " onlink", n, n);
+	add(t, "route fd00:244:%d::/64 via %s " VX6 " onlink", n, vtep_gw6(ip6));
 	add(t, "neigh 10.244.%d.0 %s " VX4, n, vtep(ip4));
-	add(t, "neigh fd00:244:%d:: %s " VX6, n, vtep(ip6));
+	add(t, "neigh %s %s " VX6, vtep_gw6(ip6), vtep(ip6));
 	add(t, "fdb %s %s " VX4, vtep(ip4), ip4);
 	add(t, "fdb %s %s " VX6, vtep(ip6), ip6);
 }
@@ -715,14 +733,17 @@ static void test_conflict(struct cache *c)
 }
 
 /*
- * The kernel refuses one change: a foreign, more specific route covers the IPv6 VXLAN
- * gateway of far, and IPv6 rejects an onlink gateway routed through another device. The
- * rest is applied; the failure is returned, logged once, and logged again when it clears.
+ * The kernel refuses one change: far's IPv4 VXLAN gateway (10.244.3.0) is also a local address
+ * of the node, and a local address cannot be a gateway. The rest is applied; the failure is
+ * returned, logged once, and logged again when it clears. A foreign, more specific IPv6 route
+ * covering far's podCIDR stays in place throughout: the link-local IPv6 VXLAN gateway is
+ * exempt from the on-link check that a global gateway would fail.
  */
 static void test_refused(struct cache *c)
 {
 	struct rtnl_route cover = { .dst = net("fd00:244:3::/100"), .gw = ip("fd00:1::2"),
 				    .has_gw = true, .oif = UL, .protocol = RTPROT_STATIC };
+	struct cidr local = net("10.244.3.0/32");
 	struct noderoutes *nr = mk(NODEROUTES_AUTO, 0);
 	struct noderoutes_stats st;
 	struct text t = { .n = 0 };
@@ -732,22 +753,34 @@ static void test_refused(struct cache *c)
 
 	is_int(noderoutes_flush(nr, c, NULL, &eb), 0, "refused: start empty");
 	is_int(rtnl_route_add(&S, &cover, NLM_F_CREATE | NLM_F_EXCL, &eb), 0,
-	       "refused: a static route covering far's IPv6 gateway");
+	       "refused: a static route covering far's IPv6 podCIDR");
+	is_int(rtnl_addr_add(&S, 1, &local, 0, &eb), 0,
+	       "refused: far's IPv4 gateway as a local address");
 	log_new();
 	is_int(noderoutes_sync(nr, "self", c, &st, &eb), -EINVAL, "refused: the pass fails");
-	snprintf(want, sizeof(want), "add route fd00:244:3::/64 via fd00:244:3:: dev %d onlink: "
-		 "kernel: Nexthop has invalid gateway or device mismatch",
-		 vx_index(NODEROUTES_VXLAN6));
-	is_str(eb.msg, want, "refused: which change, and why");
-	ok(st.added == 7 && st.failed == 1, "refused: the other seven changes made");
+	snprintf(want, sizeof(want), "add route 10.244.3.0/24 via 10.244.3.0 dev %d onlink: kernel:",
+		 vx_index(NODEROUTES_VXLAN4));
+	ok(strncmp(eb.msg, want, strlen(want)) == 0, "refused: which change, and the kernel's why");
+	if (strncmp(eb.msg, want, strlen(want)) != 0)
+		diag("got: %s", eb.msg);
+	ok(st.added == 7 && st.failed == 1, "refused: the other seven changes made (IPv6 too)");
 	lg = log_new();
 	ok(count_lines(lg, "routes: 7 added, 0 replaced, 0 deleted, 1 failed; 1 node via vxlan\n")
-	   == 1 && count_lines(lg, "routes: add route fd00:244:3::/64") == 1,
+	   == 1 && count_lines(lg, "routes: add route 10.244.3.0/24") == 1,
 	   "refused: one info line, one warning");
 	is_int(noderoutes_sync(nr, "self", c, &st, &eb), -EINVAL, "refused: again");
 	ok(st.added == 0 && st.failed == 1, "refused: nothing else to do, same failure");
 	is_str(log_new(), "", "refused: a repeated failure logs nothing");
 	is_int(rtnl_route_del(&S, &cover, &eb), 0, "refused: the static route goes");
+	{
+		char mem[256];
+		struct nlb b;
+		size_t failed;
+
+		nlb_init(&b, mem, sizeof(mem));
+		rtnl_put_addr(&b, RTM_DELADDR, 1, &local, 0);
+		is_int(nlsock_batch(&S, mem, b.len, &failed, &eb), 0, "refused: the address goes");
+	}
 	is_int(sync_(nr, c, &st), 0, "refused: now the pass works");
 	expect_stats(&st, 1, 0, 0, "refused: the route made");
 	lg = log_new();

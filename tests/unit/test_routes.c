@@ -203,11 +203,11 @@ static const struct plan_case plan_cases[] = {
 	  { { "n2", "10.244.1.0/24", "fd10:2::/64", "192.168.1.11", "fd00:1::11" },
 	    { "n3", "10.244.3.0/24", "fd10:3::/64", "192.168.1.13", "2001:db8::3" } },
 	  "add fdb 0e:56:a3:be:1f:7a dst 2001:db8::3 dev 8\n"
-	  "add neigh fd10:3:: lladdr 0e:56:a3:be:1f:7a dev 8\n"
+	  "add neigh fe80::c56:a3ff:febe:1f7a lladdr 0e:56:a3:be:1f:7a dev 8\n"
 	  "add route 10.244.1.0/24 via 192.168.1.11 dev 2\n"
 	  "add route 10.244.3.0/24 via 192.168.1.13 dev 2\n"
 	  "add route fd10:2::/64 via fd00:1::11 dev 2\n"
-	  "add route fd10:3::/64 via fd10:3:: dev 8 onlink", "" },
+	  "add route fd10:3::/64 via fe80::c56:a3ff:febe:1f7a dev 8 onlink", "" },
 	{ "nodes without podCIDRs or InternalIPs", ROUTES_AUTO, 0,
 	  { { "n6", NULL, NULL, "192.168.1.16", NULL },
 	    { "n7", "10.244.7.0/24", NULL, NULL, NULL },
