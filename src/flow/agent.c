@@ -80,6 +80,7 @@ struct agent {
 	uint64_t patch_timer;
 	struct backoff patch_bo;
 	bool warned_no_node, warned_no_cidrs;
+	char self_uid[64];      /* our Node's uid: a change means it was deleted and re-created */
 	uint64_t rng;
 	int exit_code;
 };
@@ -261,11 +262,22 @@ static void reconcile(struct ev *ev, uint64_t id, void *ctx)
 		return;
 	self = k8sobj_node(cache_get(a->cache[R_NODES], NULL, a->cfg->node_name));
 	if (!self) {
-		if (!a->warned_no_node)
+		if (!a->warned_no_node && a->self_uid[0])
+			log_warnx("node %s was deleted from the API; waiting for it to come back",
+				  a->cfg->node_name);
+		else if (!a->warned_no_node)
 			log_warnx("node %s is not in the API (yet): set NODE_NAME to the Node's name",
 				  a->cfg->node_name);
 		a->warned_no_node = true;
 		return;
+	}
+	a->warned_no_node = false;
+	/* a re-registered Node starts without our condition: mark it again */
+	if (strcmp(a->self_uid, self->obj.uid) != 0) {
+		if (a->self_uid[0])
+			log_info("node %s was re-created (uid %s)", a->cfg->node_name, self->obj.uid);
+		snprintf(a->self_uid, sizeof(a->self_uid), "%s", self->obj.uid);
+		a->status_patched = false;
 	}
 	/* noderoutes logs its own failures, once and again when they clear */
 	r = noderoutes_sync(a->nr, a->cfg->node_name, a->cache[R_NODES], &st, &eb);

@@ -421,3 +421,83 @@ case ${VIRGIL:-} in
 esac
 [ -x "$VIRGIL" ] || { fail "$VIRGIL is not executable"; exit 1; }
 [ -x "$PY" ] || { fail "$PY is missing"; exit 1; }
+
+# ---------------------------------------------------------------------------------------
+# Several nodes (tests of the node agent): every node, router, switch and API server is a
+# namespace $PFX<name>; links between them are veths created directly inside the two
+# namespaces, so nothing ever appears in the machine's own.
+#
+#   nsx NAME CMD...               print, then run CMD in $PFX<NAME>
+#   veth_ns NS1 IF1 NS2 IF2       a veth pair IF1 (in NS1) <-> IF2 (in NS2), both up
+#   pki_make DIR SANS             DIR/ca.pem (+ca.key) and DIR/srv.pem (+srv.key), EC P-256;
+#                                 the server certificate names SANS only ("IP:a,IP:b")
+#   pid_alive PID                 running (a zombie waiting for us is not)
+#   stop_pid PID [SIG] [TMO]      send SIG (TERM) and wait for PID, at most TMO seconds (5),
+#                                 then SIGKILL; KRC is its exit status, 124 when killed
+#   fakeapi_start NS OUT ARGS...  tests/k8s/fakeapi.py in $PFX<NS>, stdout OUT, stderr
+#                                 OUT.err; waits (bounded) for its ready line; FAKE_PID
+#   fctl NS METHOD PATH [JSON]    its control API on 127.0.0.1:7000 inside $PFX<NS>
+
+nsx() { local n=$1; shift; pretty "$n" "$*"; _run ip netns exec "$PFX$n" "$@"; }
+
+veth_ns() {
+	pp ip link add "$2" netns "$PFX$1" type veth peer name "$4" netns "$PFX$3"
+	ip -n "$PFX$1" link set "$2" up
+	ip -n "$PFX$3" link set "$4" up
+}
+
+pki_make() {
+	local d=$1 ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	pretty "" "openssl: test CA and a server certificate for $2 in $d"
+	{
+		openssl req -x509 -new -nodes "${ec[@]}" -keyout "$d/ca.key" -out "$d/ca.pem" \
+			-days 2 -subj "/CN=virgil test CA" \
+			-addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign &&
+		printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$2" >"$d/srv.ext" &&
+		openssl req -new -nodes "${ec[@]}" -keyout "$d/srv.key" -out "$d/srv.csr" \
+			-subj "/CN=kube-apiserver" &&
+		openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 1 -extfile "$d/srv.ext" -out "$d/srv.pem"
+	} >>"$d/openssl.log" 2>&1
+}
+
+pid_alive() {
+	case $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) in
+	"" | Z) return 1 ;;
+	esac
+}
+
+stop_pid() {
+	local pid=$1 i n=$((${3:-5} * 50))
+	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+	for ((i = 0; i < n; i++)); do
+		pid_alive "$pid" || break
+		sleep 0.02
+	done
+	pid_alive "$pid" && kill -9 "$pid" 2>/dev/null
+	KRC=0
+	wait "$pid" 2>/dev/null || KRC=$?
+	[ "$i" -lt "$n" ] || KRC=124
+}
+
+fakeapi_start() {
+	local ns=$1 out=$2 i
+	shift 2
+	pretty "$ns" "fakeapi.py $* &"
+	ip netns exec "$PFX$ns" "$PY" "$(dirname "${BASH_SOURCE[0]}")/../k8s/fakeapi.py" "$@" \
+		>"$out" 2>"$out.err" &
+	FAKE_PID=$!
+	for ((i = 0; i < 500; i++)); do
+		grep -q '^fakeapi: listening on ' "$out" && return 0
+		pid_alive "$FAKE_PID" || break
+		sleep 0.02
+	done
+	tail -n 20 "$out.err" | sed 's/^/#   /'
+	return 1
+}
+
+fctl() {
+	ip netns exec "$PFX$1" "$PY" "$(dirname "${BASH_SOURCE[0]}")/../k8s/kclient.py" ctl \
+		http://127.0.0.1:7000 "${@:2}"
+}
