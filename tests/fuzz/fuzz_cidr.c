@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/cidr.h"
+#include "fuzz_util.h"
 
 static void check_addr(const struct ipaddr *a)
 {
@@ -46,18 +47,12 @@ static void check_cidr(const struct cidr *c)
 		abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* a private copy of exactly size bytes, so ASan catches a read past the end */
-	char *s = malloc(size ? size : 1);
+	char *s = fuzz_dup(data, size);
 	struct ipaddr a;
 	struct cidr c;
 
-	if (!s)
-		return 0;
-	memcpy(s, data, size);
 	if (ipaddr_parse(s, size, &a) == 0)
 		check_addr(&a);
 	if (cidr_parse(s, size, &c) == 0)

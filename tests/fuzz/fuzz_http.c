@@ -19,14 +19,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "codec/http.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
+#include "fuzz_util.h"
 
 #define NOW 1700000000LL
 #define MAXH 32
@@ -67,17 +60,6 @@ static void slicer_init(struct slicer *sl, uint8_t b, size_t n)
 		sl->s = 1;
 	sl->mode = b & 3;
 	sl->split = n ? 1 + (size_t)b * 7919 % n : 0;
-}
-
-/* An exact-size copy, so ASan sees any read past the bytes a call was given. */
-static char *dup_exact(const char *p, size_t n)
-{
-	char *d = malloc(n ? n : 1);
-
-	check(d);
-	if (n)
-		memcpy(d, p, n);
-	return d;
 }
 
 static bool view_ok(struct str v, const char *base, size_t n)
@@ -141,7 +123,7 @@ static int head_sliced(const char *p, size_t n, uint8_t b, bool hint, int rc1,
 		char *d;
 
 		have = next_end(&sl, have, n);
-		d = dup_exact(p, have);
+		d = fuzz_dup(p, have);
 		rc = http_parse_response(d, have, hint ? prev : 0, NOW, &r, NULL);
 		prev = have;
 		if (rc1 >= 0 && !hint)
@@ -215,7 +197,7 @@ static void fuzz_chunked(const char *p, size_t n, uint8_t b, struct buf *dec, in
 	http_chunked_init(&c);
 	for (from = 0; from < n && rc != -1; from = have) {
 		have = next_end(&sl, from, n);
-		d = dup_exact(p + from, have - from);
+		d = fuzz_dup(p + from, have - from);
 		rc = http_chunked_feed(&c, d, d, have - from, &outn, NULL);
 		check(outn <= have - from);
 		check(buf_add(&got, d, outn) == 0);
@@ -272,7 +254,7 @@ static void fuzz_lines(const char *p, size_t n, uint8_t b, size_t max)
 		char *d;
 
 		have = next_end(&sl, from, n);
-		d = dup_exact(p + from, have - from);
+		d = fuzz_dup(p + from, have - from);
 		rc = http_lines_feed(&l, d, have - from, collect, &got);
 		free(d);
 	}

@@ -18,33 +18,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "codec/json.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
-
-static bool dom_eq(const struct json *a, const struct json *b)
-{
-	const struct json *x, *y;
-
-	if (!a || !b)
-		return a == b;
-	if (a->type != b->type || a->count != b->count || !a->key != !b->key)
-		return false;
-	if (a->key && (a->keylen != b->keylen || memcmp(a->key, b->key, a->keylen)))
-		return false;
-	if ((a->type == JSON_STRING || a->type == JSON_NUMBER) &&
-	    (a->len != b->len || memcmp(a->str, b->str, a->len)))
-		return false;
-	for (x = a->child, y = b->child; x && y; x = x->next, y = y->next)
-		if (!dom_eq(x, y))
-			return false;
-	return !x && !y;
-}
+#include "../unit/json_eq.h"
+#include "fuzz_util.h"
 
 /* A converted integer printed back must be the number's text ("-0" aside). */
 static void check_number(const struct json *v)

@@ -16,14 +16,7 @@
 #include "base/err.h"
 #include "core/cache.h"
 #include "core/k8sobj.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
+#include "fuzz_util.h"
 
 static bool in(const struct k8sobj *o, const void *p, size_t n)
 {

@@ -14,14 +14,7 @@
 
 #include "base/err.h"
 #include "codec/kubeconfig.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(cond)              \
-	do {                     \
-		if (!(cond))     \
-			abort(); \
-	} while (0)
+#include "fuzz_util.h"
 
 static void check_str(const char *s)
 {

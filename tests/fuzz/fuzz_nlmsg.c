@@ -16,8 +16,7 @@
 
 #include "base/err.h"
 #include "nl/nlmsg.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_util.h"
 
 #define MAXTYPE 63
 #define DEPTH 8

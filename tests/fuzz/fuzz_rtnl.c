@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "nl/nlmsg.h"
 #include "nl/rtnl.h"
+#include "fuzz_util.h"
 
 static void check_link(const struct rtnl_link *l)
 {
@@ -120,8 +121,6 @@ static void check_route(const struct rtnl_route *r)
 		__builtin_trap();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct nlmsghdr *nlh;
@@ -132,11 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rtnl_fdb f;
 	size_t left;
 	/* a receive buffer is aligned; libFuzzer's copy usually is too, but do not rely on it */
-	void *buf = malloc(size ? size : 1);
+	void *buf = fuzz_dup(data, size);
 
-	if (!buf)
-		return 0;
-	memcpy(buf, data, size);
 	for_each_nlmsg(nlh, buf, size, left) {
 		if (rtnl_parse_link(nlh, &l) == 0) {
 			check_link(&l);

@@ -26,31 +26,10 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ns=vg$$-tls
-tmp=$(mktemp -d /tmp/vg$$-tls.XXXXXX)
-pids=()
-pass=0
-fail=0
-done_=0
-
-say() { printf '%s\n' "$*"; }
-ok() { pass=$((pass + 1)); say "ok $((pass + fail)) - $*"; }
-notok() { fail=$((fail + 1)); say "FAIL $((pass + fail)) - $*"; }
-summary() { done_=1; say "$pass passed, $fail failed"; }
-
-# Kill what we started (by pid, and anything else still inside our namespace), then delete the
-# namespace and the temp dir. Idempotent: runs at the end and again from the EXIT trap.
-cleanup() {
-	local p
-	if [ -e "/run/netns/$ns" ]; then
-		for p in $(ip netns pids "$ns" 2>/dev/null); do pids+=("$p"); done
-	fi
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$tmp"
-}
+# shellcheck source=tests/netns/harness.sh
+. "$(dirname "$0")/harness.sh"
+# shellcheck source=tests/netns/pki.sh
+. "$(dirname "$0")/pki.sh"
 
 on_exit() {
 	local rc=$?
@@ -64,39 +43,16 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM HUP
 
-n() { say "+ [$ns] $*" >&2; ip netns exec "$ns" "$@"; }
-
 # ---- certificates ----------------------------------------------------------------------------
-# ca NAME KEYSPEC: a self-signed CA.   leaf NAME CA SAN KEYSPEC: a server/client cert from CA.
-ossl() { openssl "$@" >>"$tmp/openssl.log" 2>&1; }
-
-ca() {
-	ossl req -x509 -new -nodes -newkey "$2" -keyout "$tmp/$1.key" -out "$tmp/$1.pem" \
-		-days 2 -subj "/CN=virgil test $1" \
-		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-}
-
-leaf() {
-	local name=$1 ca=$2 san=$3 key=$4 eku=${5:-serverAuth} cn=${6:-not-the-address-$1}
-
-	printf 'subjectAltName=%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' \
-		"$san" "$eku" >"$tmp/$name.ext"
-	ossl req -new -nodes -newkey "$key" -keyout "$tmp/$name.key" -out "$tmp/$name.csr" \
-		-subj "/CN=$cn"
-	ossl x509 -req -in "$tmp/$name.csr" -CA "$tmp/$ca.pem" -CAkey "$tmp/$ca.key" \
-		-CAcreateserial -days 1 -extfile "$tmp/$name.ext" -out "$tmp/$name.pem"
-}
-
 make_certs() {
-	ca ca1 rsa:2048 &&
-		ca ca2 ec:<(openssl ecparam -name prime256v1) &&
-		leaf ip1 ca1 IP:127.0.0.1 rsa:2048 &&
-		leaf ip2 ca1 IP:127.0.0.2 rsa:2048 &&
-		leaf ip6 ca1 IP:::1 ec:<(openssl ecparam -name prime256v1) &&
-		leaf dns ca1 DNS:api.virgil.test rsa:2048 &&
-		leaf cn ca1 DNS:elsewhere.virgil.test rsa:2048 serverAuth 127.0.0.1 &&
-		leaf client ca1 DNS:virgil-agent ec:<(openssl ecparam -name prime256v1) \
-			clientAuth &&
+	pki_ca ca1 rsa &&
+		pki_ca ca2 ec &&
+		pki_leaf ip1 ca1 IP:127.0.0.1 rsa &&
+		pki_leaf ip2 ca1 IP:127.0.0.2 rsa &&
+		pki_leaf ip6 ca1 IP:::1 ec &&
+		pki_leaf dns ca1 DNS:api.virgil.test rsa &&
+		pki_leaf cn ca1 DNS:elsewhere.virgil.test rsa serverAuth 127.0.0.1 &&
+		pki_leaf client ca1 DNS:virgil-agent ec clientAuth &&
 		openssl x509 -in "$tmp/ca1.pem" -outform DER -out "$tmp/ca1.der"
 }
 
@@ -109,8 +65,8 @@ build_client() {
 		-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wvla \
 		-Wpointer-arith -Wundef -idirafter "$inc" -Wl,--gc-sections \
 		-o "$tmp/tls_client.unstripped" "$top/tests/tls/tls_client.c" "$top/src/io/tls.c" \
-		"$top/src/base/err.c" "$top/src/base/mem.c" "$top/src/core/cidr.c" \
-		"$top/third_party/mbedtls-shim/shim.c" \
+		"$top/src/base/err.c" "$top/src/base/mem.c" "$top/src/base/util.c" \
+		"$top/src/core/cidr.c" "$top/third_party/mbedtls-shim/shim.c" \
 		$L/libmbedtls.a $L/libmbedx509.a $L/libmbedcrypto.a &&
 		strip -o "$tmp/tls_client" "$tmp/tls_client.unstripped"
 }

@@ -30,32 +30,10 @@ k8s=$top/tests/k8s
 PY=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
 ns=vg$$-fapi
-tmp=$(mktemp -d /tmp/vg$$-fapi.XXXXXX)
-pids=()
-pass=0
-fail=0
-done_=0
-
-say() { printf '%s\n' "$*"; }
-ok() { pass=$((pass + 1)); say "ok $((pass + fail)) - $*"; }
-notok() { fail=$((fail + 1)); say "FAIL $((pass + fail)) - $*"; }
-summary() { done_=1; say "$pass passed, $fail failed"; }
-
-# Kill what we started (by pid, and anything else left inside our namespace), then delete the
-# namespace and the temp dir. Idempotent: runs at the end and again from the EXIT trap.
-cleanup() {
-	local p
-	if [ -e "/run/netns/$ns" ]; then
-		for p in $(ip netns pids "$ns" 2>/dev/null); do pids+=("$p"); done
-	fi
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	pids=()
-	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$tmp"
-}
+# shellcheck source=tests/netns/harness.sh
+. "$(dirname "$0")/harness.sh"
+# shellcheck source=tests/netns/pki.sh
+. "$(dirname "$0")/pki.sh"
 
 on_exit() {
 	local rc=$?
@@ -75,35 +53,16 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM HUP
 
-n() { say "+ [$ns] $*" >&2; ip netns exec "$ns" "$@"; }
-
 [ "$(id -u)" = 0 ] || { notok "needs root"; exit 1; }
 [ -x "$PY" ] || { notok "$PY is missing"; exit 1; }
 
 # ---- certificates ----------------------------------------------------------------------------
-ossl() { openssl "$@" >>"$tmp/openssl.log" 2>&1; }
-
+# the server cert names its addresses only as IP SANs, like a kubeadm apiserver cert reached
+# by address; its CN is no address at all
 make_certs() {
-	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
-	ossl req -x509 -new -nodes "${ec[@]}" -keyout "$tmp/ca.key" -out "$tmp/ca.pem" -days 2 \
-		-subj "/CN=virgil fakeapi test CA" \
-		-addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign || return 1
-	# the server cert names its addresses only as IP SANs, like a kubeadm apiserver cert
-	# reached by address; its CN is no address at all
-	printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' \
-		"10.77.0.1,IP:fd77::1,IP:127.0.0.1" >"$tmp/srv.ext"
-	printf 'subjectAltName=DNS:virgil-agent\nextendedKeyUsage=clientAuth\n' >"$tmp/cli.ext"
-	local c cn
-	for c in srv cli; do
-		cn=kube-apiserver
-		[ $c = srv ] || cn=system:node:node-a
-		ossl req -new -nodes "${ec[@]}" -keyout "$tmp/$c.key" -out "$tmp/$c.csr" \
-			-subj "/CN=$cn" || return 1
-		ossl x509 -req -in "$tmp/$c.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
-			-CAcreateserial -days 1 -extfile "$tmp/$c.ext" \
-			-out "$tmp/$c.pem" || return 1
-	done
+	pki_ca ca ec &&
+		pki_leaf srv ca IP:10.77.0.1,IP:fd77::1,IP:127.0.0.1 ec serverAuth kube-apiserver &&
+		pki_leaf cli ca DNS:virgil-agent ec clientAuth system:node:node-a
 }
 
 # start NAME ARGS...: fakeapi in the namespace; waits (bounded) for its "listening" line.

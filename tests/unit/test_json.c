@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "json_eq.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
@@ -34,25 +35,6 @@ static int parse_g(const char *s, size_t n, const struct json_limits *lim, struc
 	/* the DOM must not borrow from the input: unmap it before anyone looks */
 	guard_free(g, n);
 	return r;
-}
-
-static bool dom_eq(const struct json *a, const struct json *b)
-{
-	const struct json *x, *y;
-
-	if (!a || !b)
-		return a == b;
-	if (a->type != b->type || a->count != b->count || !a->key != !b->key)
-		return false;
-	if (a->key && (a->keylen != b->keylen || memcmp(a->key, b->key, a->keylen)))
-		return false;
-	if ((a->type == JSON_STRING || a->type == JSON_NUMBER) &&
-	    (a->len != b->len || memcmp(a->str, b->str, a->len)))
-		return false;
-	for (x = a->child, y = b->child; x && y; x = x->next, y = y->next)
-		if (!dom_eq(x, y))
-			return false;
-	return !x && !y;
 }
 
 /* Structural invariants of a parsed tree: counts, NUL terminators, keys only in objects. */

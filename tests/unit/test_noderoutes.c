@@ -21,14 +21,13 @@
  * 1,000 off-link peers (pass times as diag lines).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <time.h>
 #include <sys/mman.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
 
 #include "tap.h"
+#include "netns_util.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -46,24 +45,6 @@ static struct nlsock S;         /* the test's own socket, in the node namespace 
 static int UL;                  /* uplink ifindex */
 static int logfd = -1;
 static off_t logoff;
-
-static struct ipaddr ip(const char *s)
-{
-	struct ipaddr a;
-
-	if (ipaddr_parse(s, strlen(s), &a))
-		abort();
-	return a;
-}
-
-static struct cidr net(const char *s)
-{
-	struct cidr c;
-
-	if (cidr_parse(s, strlen(s), &c))
-		abort();
-	return c;
-}
 
 /* The VTEP MAC of an address, as text. */
 static const char *vtep(const char *addr)
@@ -164,53 +145,14 @@ static void base_nodes(struct cache *c)
 
 /* ---- namespaces and topology ------------------------------------------------------------ */
 
-static int netns_setup(void)
-{
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	ns_node = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ns_node < 0 || unshare(CLONE_NEWNET))
-		return -errno;
-	ns_peer = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ns_peer < 0 || setns(ns_node, CLONE_NEWNET))
-		return -errno;
-	return 0;
-}
-
-static int batch(struct nlsock *s, struct nlb *b, const char *what)
-{
-	struct ebuf eb = { "" };
-	size_t failed = 0;
-	int r = nlb_err(b);
-
-	if (!r)
-		r = nlsock_batch(s, b->buf, b->len, &failed, &eb);
-	if (r)
-		diag("%s: %d at message %zu: %s", what, r, failed, eb.msg);
-	return r;
-}
-
 static int peer_side(int peer_ul)
 {
-	struct cidr a4 = net("10.1.0.2/24"), a6 = net("fd00:1::2/64");
 	struct nlsock p;
-	uint64_t buf[64];
-	struct nlb b;
-	int r;
+	int r = netns_socket(ns_peer, ns_node, &p);
 
-	if (setns(ns_peer, CLONE_NEWNET))
-		return -errno;
-	r = nlsock_open(&p, NETLINK_ROUTE);
-	if (setns(ns_node, CLONE_NEWNET))
-		abort();
 	if (r)
 		return r;
-	nlb_init(&b, buf, sizeof(buf));
-	rtnl_put_link_up(&b, 1);
-	rtnl_put_link_up(&b, peer_ul);
-	rtnl_put_addr(&b, RTM_NEWADDR, peer_ul, &a4, 0);
-	rtnl_put_addr(&b, RTM_NEWADDR, peer_ul, &a6, IFA_F_NODAD);
-	r = batch(&p, &b, "peer side");
+	r = link_addrs(&p, peer_ul, true, "10.1.0.2/24", "fd00:1::2/64", "peer side");
 	nlsock_close(&p);
 	return r;
 }
@@ -219,15 +161,12 @@ static int topology(void)
 {
 	struct rtnl_veth v = { .name = "uplink", .peer = "eth0", .peer_netns_fd = ns_peer,
 			       .mtu = 9000, .up = true };
-	struct cidr a4 = net("10.1.0.1/24"), a6 = net("fd00:1::1/64");
 	struct rtnl_route foreign = { .dst = net("10.99.0.0/24"), .gw = ip("10.1.0.254"),
 				      .has_gw = true, .oif = 0, .protocol = RTPROT_STATIC };
 	struct rtnl_route pod4 = { .dst = net("10.244.1.5/32"), .scope = RT_SCOPE_LINK };
 	struct rtnl_route pod6 = { .dst = net("fd00:244:1::5/128") };
 	struct ebuf eb = { "" };
 	struct rtnl_link l;
-	uint64_t buf[64];
-	struct nlb b;
 	int r;
 
 	r = nlsock_open(&S, NETLINK_ROUTE);
@@ -238,11 +177,7 @@ static int topology(void)
 		return r;
 	}
 	UL = l.ifindex;
-	nlb_init(&b, buf, sizeof(buf));
-	rtnl_put_link_up(&b, 1);
-	rtnl_put_addr(&b, RTM_NEWADDR, UL, &a4, 0);
-	rtnl_put_addr(&b, RTM_NEWADDR, UL, &a6, IFA_F_NODAD);
-	r = batch(&S, &b, "node side");
+	r = link_addrs(&S, UL, false, "10.1.0.1/24", "fd00:1::1/64", "node side");
 	if (!r)
 		r = peer_side(l.link);
 	pod4.oif = pod6.oif = UL;
@@ -926,7 +861,7 @@ int main(void)
 	int r;
 
 	/* first of all: never touch the machine's own namespace */
-	r = netns_setup();
+	r = netns_pair(&ns_node, &ns_peer);
 	if (r) {
 		printf("# cannot create network namespaces (%s): needs root\n", strerror(-r));
 		ok(0, "netns setup");

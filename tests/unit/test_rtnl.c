@@ -14,12 +14,10 @@
  * Ends with a timing of the CNI ADD plumbing (diag lines, informative only).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <time.h>
 #include <net/if.h>
 
 #include "tap.h"
+#include "netns_util.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "core/cidr.h"
@@ -30,24 +28,6 @@
 static const uint8_t host_mac[6] = { 0xee, 0xee, 0xee, 0xee, 0xee, 0x01 };
 static const uint8_t pod_mac[6] = { 0x02, 0x00, 0x0a, 0x01, 0x02, 0x03 };
 
-static struct ipaddr ip(const char *s)
-{
-	struct ipaddr a;
-
-	if (ipaddr_parse(s, strlen(s), &a))
-		abort();
-	return a;
-}
-
-static struct cidr net(const char *s)
-{
-	struct cidr c;
-
-	if (cidr_parse(s, strlen(s), &c))
-		abort();
-	return c;
-}
-
 /* ---- builders against hand-computed bytes (host order is little-endian here) ------------- */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -55,15 +35,8 @@ static void expect_bytes(const struct nlb *b, const uint8_t *want, size_t n, con
 {
 	is_int(nlb_err(b), 0, what);
 	is_int(b->len, n, what);
-	if (!tap_ok(b->len == n && memcmp(b->buf, want, n) == 0, __FILE__, __LINE__, what)) {
-		for (size_t i = 0; i < b->len; i += 16) {
-			char line[64] = "";
-
-			for (size_t j = i; j < b->len && j < i + 16; j++)
-				sprintf(line + strlen(line), "%02x ", (uint8_t)b->buf[j]);
-			diag("got %3zu: %s", i, line);
-		}
-	}
+	if (!tap_ok(b->len == n && memcmp(b->buf, want, n) == 0, __FILE__, __LINE__, what))
+		diag_bytes(b);
 }
 
 static void test_put_addr(void)
@@ -238,7 +211,8 @@ static void test_put_errors(void)
 
 enum kind { LINK, ADDR, ROUTE };
 
-static int parse(enum kind k, const struct nlmsghdr *nlh)
+/* k is an enum kind; an int, so that parse is an nl_parse_fn for netns_util.h */
+static int parse(int k, const struct nlmsghdr *nlh)
 {
 	struct rtnl_link l;
 	struct rtnl_addr a;
@@ -497,12 +471,7 @@ static void mk_li_badnest(struct nlb *b)
 }
 
 
-static const struct {
-	const char *what;
-	enum kind kind;
-	void (*mk)(struct nlb *b);
-	int want;
-} parse_cases[] = {
+static const struct parse_case parse_cases[] = {
 	{ "route: 10.0.0.0/24", ROUTE, mk_rt_ok, 0 },
 	{ "route: RTA_DST of 3 bytes", ROUTE, mk_rt_short_dst, -EINVAL },
 	{ "route: IPv6 with a 4-byte RTA_DST", ROUTE, mk_rt_v6_dst4, -EINVAL },
@@ -541,65 +510,11 @@ static const struct {
 	{ "link: an address message is skipped", LINK, mk_ad_ok, -ENOENT },
 };
 
-/*
- * Where a parser's input goes: against a guard page when that keeps the message 4-byte
- * aligned (as every message in a receive buffer is), else in an exact-size heap copy, where
- * ASan catches a read one byte too far instead.
- */
-static struct nlmsghdr *place(const void *src, size_t n)
-{
-	void *p;
-
-	if (n % 4 == 0)
-		return guard_copy(src, n);
-	p = malloc(n);
-	memcpy(p, src, n);
-	return p;
-}
-
-static void unplace(struct nlmsghdr *p, size_t n)
-{
-	if (n % 4 == 0)
-		guard_free(p, n);
-	else
-		free(p);
-}
-
 static void test_parse_table(void)
 {
-	uint64_t buf[64];
-	struct nlb b;
-	size_t i, n;
-
-	for (i = 0; i < ARRAY_SIZE(parse_cases); i++) {
-		struct nlmsghdr *g;
-
-		nlb_init(&b, buf, sizeof(buf));
-		parse_cases[i].mk(&b);
-		if (nlb_err(&b))
-			abort();
-		n = b.nlh->nlmsg_len;
-		g = place(buf, n);
-		is_int(parse(parse_cases[i].kind, g), parse_cases[i].want, parse_cases[i].what);
-		unplace(g, n);
-	}
-}
-
-/* Every prefix of a valid message must parse or fail cleanly. */
-static void truncations(enum kind k, const struct nlb *b, const char *what)
-{
-	size_t n, bad = 0;
-
-	for (n = NLMSG_HDRLEN; n < b->len; n++) {
-		struct nlmsghdr *g = place(b->buf, n);
-		int r;
-
-		g->nlmsg_len = (uint32_t)n;
-		r = parse(k, g);
-		bad += r != 0 && r != -EINVAL;
-		unplace(g, n);
-	}
-	is_int(bad, 0, what);
+	for (size_t i = 0; i < ARRAY_SIZE(parse_cases); i++)
+		is_int(parse_built(parse, parse_cases[i].kind, parse_cases[i].mk),
+		       parse_cases[i].want, parse_cases[i].what);
 }
 
 static void test_roundtrip(void)
@@ -625,14 +540,15 @@ static void test_roundtrip(void)
 	   ro.has_gw && ro.oif == 4 && ro.table == 70000 && ro.priority == 1024 && ro.onlink &&
 	   ro.protocol == RTNL_PROTO_VIRGIL && ro.type == RTN_UNICAST && ro.scope == 0,
 	   "roundtrip route: every field back");
-	truncations(ROUTE, &b, "route: every truncation parses or is -EINVAL");
+	is_int(parse_truncated(parse, ROUTE, &b), 0,
+	       "route: every truncation parses or is -EINVAL");
 
 	nlb_init(&b, buf, sizeof(buf));
 	rtnl_put_addr(&b, RTM_NEWADDR, 6, &c, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
 	is_int(rtnl_parse_addr(b.nlh, &ao), 0, "roundtrip addr: parses");
 	ok(ipaddr_eq(&ao.addr.addr, &c.addr) && ao.addr.prefix == 31 && ao.ifindex == 6 &&
 	   ao.flags == (IFA_F_NODAD | IFA_F_NOPREFIXROUTE), "roundtrip addr: every field back");
-	truncations(ADDR, &b, "addr: every truncation parses or is -EINVAL");
+	is_int(parse_truncated(parse, ADDR, &b), 0, "addr: every truncation parses or is -EINVAL");
 
 	/* a veth request is an RTM_NEWLINK too: the parser reads the outer end */
 	nlb_init(&b, buf, sizeof(buf));
@@ -642,37 +558,12 @@ static void test_roundtrip(void)
 	ok(lo.ifindex == 12 && !strcmp(lo.name, "a") && !memcmp(lo.mac, host_mac, 6) &&
 	   lo.mtu == 9000 && !strcmp(lo.kind, "veth") && lo.link == 0,
 	   "roundtrip link: name, MAC, MTU, kind");
-	truncations(LINK, &b, "link: every truncation parses or is -EINVAL");
+	is_int(parse_truncated(parse, LINK, &b), 0, "link: every truncation parses or is -EINVAL");
 }
 
 /* ---- the kernel, in private namespaces -------------------------------------------------- */
 
 static int host_ns = -1, pod_ns = -1;
-
-static int netns_setup(void)
-{
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (host_ns < 0 || unshare(CLONE_NEWNET))
-		return -errno;
-	pod_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (pod_ns < 0 || setns(host_ns, CLONE_NEWNET))
-		return -errno;
-	return 0;
-}
-
-static int open_in(int ns, struct nlsock *s)
-{
-	int r;
-
-	if (setns(ns, CLONE_NEWNET))
-		return -errno;
-	r = nlsock_open(s, NETLINK_ROUTE);
-	if (setns(host_ns, CLONE_NEWNET))
-		abort();
-	return r;
-}
 
 struct found {
 	int n, restarts;
@@ -1021,21 +912,6 @@ static void fault_case(void)
 	is_int(bad, 0, "fault injection: open + link_get fail only with ENOMEM/ENOBUFS");
 }
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * One CNI ADD's kernel work: the veth, the pod side (enter the netns, open a socket there,
  * one batch), the host routes (one batch). t[] gets a timestamp after each step.
@@ -1056,7 +932,7 @@ static int plumb(struct nlsock *h, double t[5])
 	r = rtnl_veth_add_link(h, &v, &hl, NULL);
 	t[1] = now_us();
 	if (!r)
-		r = open_in(pod_ns, &p);
+		r = netns_socket(pod_ns, host_ns, &p);
 	t[2] = now_us();
 	if (!r) {
 		nlb_init(&b, buf, sizeof(buf));
@@ -1104,13 +980,13 @@ static void kernel_tests(void)
 {
 	struct nlsock h = { .fd = -1 }, p = { .fd = -1 };
 	struct rtnl_link hl;
-	int r = netns_setup();
+	int r = netns_pair(&host_ns, &pod_ns);
 
 	is_int(r, 0, "private host and pod netns (needs root)");
 	if (r)
 		return;
 	is_int(nlsock_open(&h, NETLINK_ROUTE), 0, "host socket");
-	is_int(open_in(pod_ns, &p), 0, "pod socket, opened inside the pod netns");
+	is_int(netns_socket(pod_ns, host_ns, &p), 0, "pod socket, opened inside the pod netns");
 	if (veth_case(&h, &p, &hl) == 0) {
 		pod_case(&p, hl.link);
 		bad_batch_case(&p, hl.link);

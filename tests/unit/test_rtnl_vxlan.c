@@ -21,10 +21,7 @@
  * against filtering here (diag lines, informative only).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
-#include <time.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -33,6 +30,7 @@
 #include <linux/neighbour.h>
 
 #include "tap.h"
+#include "netns_util.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "core/cidr.h"
@@ -45,24 +43,6 @@ static const uint8_t mac_b0[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t mac_a6[6] = { 0x02, 0, 0, 0, 6, 0x01 };
 static const uint8_t mac_b6[6] = { 0x02, 0, 0, 0, 6, 0x02 };
 
-static struct ipaddr ip(const char *s)
-{
-	struct ipaddr a;
-
-	if (ipaddr_parse(s, strlen(s), &a))
-		abort();
-	return a;
-}
-
-static struct cidr net(const char *s)
-{
-	struct cidr c;
-
-	if (cidr_parse(s, strlen(s), &c))
-		abort();
-	return c;
-}
-
 /* ---- builders against hand-computed bytes (host order is little-endian here) ------------- */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -71,13 +51,7 @@ static void expect_bytes(const struct nlb *b, const uint8_t *want, size_t n, con
 	is_int(nlb_err(b), 0, what);
 	if (!tap_ok(b->len == n && memcmp(b->buf, want, n) == 0, __FILE__, __LINE__, what)) {
 		diag("got %zu bytes, want %zu", b->len, n);
-		for (size_t i = 0; i < b->len; i += 16) {
-			char line[64] = "";
-
-			for (size_t j = i; j < b->len && j < i + 16; j++)
-				sprintf(line + strlen(line), "%02x ", (uint8_t)b->buf[j]);
-			diag("got %3zu: %s", i, line);
-		}
+		diag_bytes(b);
 	}
 }
 
@@ -275,7 +249,8 @@ static void test_put_errors(void)
 
 enum kind { NEIGH, FDB, LINK };
 
-static int parse(enum kind k, const struct nlmsghdr *nlh)
+/* k is an enum kind; an int, so that parse is an nl_parse_fn for netns_util.h */
+static int parse(int k, const struct nlmsghdr *nlh)
 {
 	struct rtnl_neigh n;
 	struct rtnl_fdb f;
@@ -555,12 +530,7 @@ static void mk_li_veth(struct nlb *b)
 	mk_vx(b, "veth", vx_port4);
 }
 
-static const struct {
-	const char *what;
-	enum kind kind;
-	void (*mk)(struct nlb *b);
-	int want;
-} parse_cases[] = {
+static const struct parse_case parse_cases[] = {
 	{ "neigh: 10.244.1.1 with a MAC", NEIGH, mk_ne_ok, 0 },
 	{ "neigh: IPv6 incomplete, no MAC", NEIGH, mk_ne_nomac, 0 },
 	{ "neigh: NDA_DST of 3 bytes", NEIGH, mk_ne_dst3, -EINVAL },
@@ -596,47 +566,11 @@ static const struct {
 	{ "veth link: its data is not vxlan's", LINK, mk_li_veth, 0 },
 };
 
-/*
- * Where a parser's input goes: against a guard page when that keeps the message 4-byte
- * aligned, else in an exact-size heap copy, where ASan catches a read one byte too far.
- */
-static struct nlmsghdr *place(const void *src, size_t n)
-{
-	void *p;
-
-	if (n % 4 == 0)
-		return guard_copy(src, n);
-	p = malloc(n);
-	memcpy(p, src, n);
-	return p;
-}
-
-static void unplace(struct nlmsghdr *p, size_t n)
-{
-	if (n % 4 == 0)
-		guard_free(p, n);
-	else
-		free(p);
-}
-
 static void test_parse_table(void)
 {
-	uint64_t buf[64];
-	struct nlb b;
-	size_t i, n;
-
-	for (i = 0; i < ARRAY_SIZE(parse_cases); i++) {
-		struct nlmsghdr *g;
-
-		nlb_init(&b, buf, sizeof(buf));
-		parse_cases[i].mk(&b);
-		if (nlb_err(&b))
-			abort();
-		n = b.nlh->nlmsg_len;
-		g = place(buf, n);
-		is_int(parse(parse_cases[i].kind, g), parse_cases[i].want, parse_cases[i].what);
-		unplace(g, n);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(parse_cases); i++)
+		is_int(parse_built(parse, parse_cases[i].kind, parse_cases[i].mk),
+		       parse_cases[i].want, parse_cases[i].what);
 }
 
 static void test_parse_values(void)
@@ -675,23 +609,6 @@ static void test_parse_values(void)
 	   !memcmp(n.mac, "\0\0\0\0\0\0", 6), "neigh incomplete: IPv6, state, MAC zero");
 }
 
-/* Every prefix of a valid message must parse or fail cleanly. */
-static void truncations(enum kind k, const struct nlb *b, const char *what)
-{
-	size_t n, bad = 0;
-
-	for (n = NLMSG_HDRLEN; n < b->len; n++) {
-		struct nlmsghdr *g = place(b->buf, n);
-		int r;
-
-		g->nlmsg_len = (uint32_t)n;
-		r = parse(k, g);
-		bad += r != 0 && r != -EINVAL;
-		unplace(g, n);
-	}
-	is_int(bad, 0, what);
-}
-
 /* What the builders write, the parsers read back (a request has the shape of a reply). */
 static void test_roundtrip(void)
 {
@@ -716,7 +633,8 @@ static void test_roundtrip(void)
 	ebuf_clear(&why);
 	ok(rtnl_vxlan_matches(&l, &x, &why) && ebuf_empty(&why),
 	   "roundtrip vxlan: matches its own spec");
-	truncations(LINK, &b, "vxlan link: every truncation parses or is -EINVAL");
+	is_int(parse_truncated(parse, LINK, &b), 0,
+	       "vxlan link: every truncation parses or is -EINVAL");
 
 	nlb_init(&b, buf, sizeof(buf));
 	rtnl_put_fdb(&b, RTM_NEWNEIGH, 9, mac_b6, &d);
@@ -724,14 +642,15 @@ static void test_roundtrip(void)
 	ok(f.ifindex == 9 && !memcmp(f.mac, mac_b6, 6) && ipaddr_eq(&f.dst, &d) &&
 	   f.state == NUD_PERMANENT && f.flags == NTF_SELF && !f.vni && !f.port,
 	   "roundtrip fdb: every field back");
-	truncations(FDB, &b, "fdb: every truncation parses or is -EINVAL");
+	is_int(parse_truncated(parse, FDB, &b), 0, "fdb: every truncation parses or is -EINVAL");
 
 	nlb_init(&b, buf, sizeof(buf));
 	rtnl_put_neigh(&b, 9, &gw, mac_b0);
 	is_int(rtnl_parse_neigh(b.nlh, &n), 0, "roundtrip neigh: parses");
 	ok(n.ifindex == 9 && ipaddr_eq(&n.ip, &gw) && !memcmp(n.mac, mac_b0, 6) &&
 	   n.state == NUD_PERMANENT, "roundtrip neigh: every field back");
-	truncations(NEIGH, &b, "neigh: every truncation parses or is -EINVAL");
+	is_int(parse_truncated(parse, NEIGH, &b), 0,
+	       "neigh: every truncation parses or is -EINVAL");
 }
 
 static void test_matches(void)
@@ -776,44 +695,6 @@ static void test_matches(void)
 
 static int ns_a = -1, ns_b = -1;
 
-static int netns_setup(void)
-{
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	ns_a = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ns_a < 0 || unshare(CLONE_NEWNET))
-		return -errno;
-	ns_b = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ns_b < 0 || setns(ns_a, CLONE_NEWNET))
-		return -errno;
-	return 0;
-}
-
-static int open_in(int ns, struct nlsock *s)
-{
-	int r;
-
-	if (setns(ns, CLONE_NEWNET))
-		return -errno;
-	r = nlsock_open(s, NETLINK_ROUTE);
-	if (setns(ns_a, CLONE_NEWNET))
-		abort();
-	return r;
-}
-
-static int batch(struct nlsock *s, struct nlb *b, const char *what)
-{
-	struct ebuf eb = { "" };
-	size_t failed = 0;
-	int r = nlb_err(b);
-
-	if (!r)
-		r = nlsock_batch(s, b->buf, b->len, &failed, &eb);
-	if (r)
-		diag("%s: %d at message %zu: %s", what, r, failed, eb.msg);
-	return r;
-}
-
 static int raw_cb(const struct nlmsghdr *nlh, void *ctx)
 {
 	(void)nlh;
@@ -857,12 +738,8 @@ struct node {
 static int underlay(struct node *a, struct node *b)
 {
 	struct rtnl_veth v = { .name = "ul0", .peer = "ul0", .peer_netns_fd = ns_b, .up = true };
-	struct cidr a4 = net("192.168.77.1/24"), a6 = net("fd77::1/64");
-	struct cidr b4 = net("192.168.77.2/24"), b6 = net("fd77::2/64");
 	struct ebuf eb = { "" };
 	struct rtnl_link l;
-	uint64_t buf[64];
-	struct nlb n;
 	int r;
 
 	r = rtnl_veth_add_link(&a->s, &v, &l, &eb);
@@ -872,17 +749,10 @@ static int underlay(struct node *a, struct node *b)
 	}
 	a->ul = l.ifindex;
 	b->ul = l.link;
-	nlb_init(&n, buf, sizeof(buf));
-	rtnl_put_link_up(&n, 1);
-	rtnl_put_addr(&n, RTM_NEWADDR, a->ul, &a4, 0);
-	rtnl_put_addr(&n, RTM_NEWADDR, a->ul, &a6, IFA_F_NODAD);
-	r = batch(&a->s, &n, "underlay A");
-	nlb_init(&n, buf, sizeof(buf));
-	rtnl_put_link_up(&n, 1);
-	rtnl_put_link_up(&n, b->ul);
-	rtnl_put_addr(&n, RTM_NEWADDR, b->ul, &b4, 0);
-	rtnl_put_addr(&n, RTM_NEWADDR, b->ul, &b6, IFA_F_NODAD);
-	return r ? r : batch(&b->s, &n, "underlay B");
+	r = link_addrs(&a->s, a->ul, false, "192.168.77.1/24", "fd77::1/64", "underlay A");
+	if (!r)
+		r = link_addrs(&b->s, b->ul, true, "192.168.77.2/24", "fd77::2/64", "underlay B");
+	return r;
 }
 
 struct links_seen {
@@ -1277,21 +1147,6 @@ static int routes_put(struct nlsock *s, uint16_t type, uint8_t second, uint8_t p
 	return r;
 }
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Median time of a dump of the main table for our routes, filtered in the kernel or here. */
 static double time_dump(struct nlsock *s, bool in_kernel, int *count)
 {
@@ -1586,13 +1441,13 @@ static void kernel_tests(void)
 	struct node a = { .s = { .fd = -1 } }, b = { .s = { .fd = -1 } };
 	struct rtnl_link vx0, vx6;
 	struct ebuf eb = { "" };
-	int r = netns_setup();
+	int r = netns_pair(&ns_a, &ns_b);
 
 	is_int(r, 0, "two private namespaces (needs root)");
 	if (r)
 		return;
 	is_int(nlsock_open(&a.s, NETLINK_ROUTE), 0, "node A socket");
-	is_int(open_in(ns_b, &b.s), 0, "node B socket, opened inside B");
+	is_int(netns_socket(ns_b, ns_a, &b.s), 0, "node B socket, opened inside B");
 	r = underlay(&a, &b);
 	is_int(r, 0, "underlay veth between the nodes, addressed");
 	if (r)
