@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.h: strict number parsing and EINTR/short-I/O-safe whole reads and writes.
+ * util.h: strict number parsing and EINTR/short-I/O-safe whole reads and writes, including
+ * whole files read in one allocation for secrets.
  */
 #ifndef VIRGIL_UTIL_H
 #define VIRGIL_UTIL_H
@@ -38,9 +39,23 @@ static inline int hexval(char c)
 
 /* write() all of p, retrying EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *p, size_t n) __must_check;
+/*
+ * read() up to n bytes into p, retrying EINTR and short reads; *got is how many arrived, fewer
+ * than n only at EOF. 0 or -errno (*got then counts what came before the error).
+ */
+int read_full(int fd, void *p, size_t n, size_t *got) __must_check;
 /* Read until EOF into b; fails with -EMSGSIZE past max bytes (0 = no limit). */
 int read_all(int fd, struct buf *b, size_t max) __must_check;
 /* Read a whole small file (at most max bytes) into b. */
 int read_file(const char *path, struct buf *b, size_t max) __must_check;
+/*
+ * Read a whole regular file of at most max bytes into one new allocation (mem_alloc) of its
+ * size plus a NUL: nothing is reallocated, so no stray copy of a secret is left behind. On
+ * success *out is the caller's to free, after wiping *len + 1 bytes if it is a secret (past
+ * them nothing was written); *len is short of the size if the file shrank while we read it.
+ * 0, -EINVAL (not a regular file), -EFBIG (over max), -ENOMEM or open/read's -errno, with
+ * *out NULL, *len 0 and what was read wiped.
+ */
+int read_file_alloc(const char *path, size_t max, char **out, size_t *len) __must_check;
 
 #endif

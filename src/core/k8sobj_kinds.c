@@ -51,6 +51,29 @@ static int get_port(struct k8sobj_dec *d, const struct json *o, const char *key,
 	return 0;
 }
 
+/* Decodes one part (spec or status) of a Node or Pod into the kind's struct. */
+typedef int dec_part_fn(struct k8sobj_dec *d, const struct json *part, void *obj);
+
+/* The spec and status of a Node or Pod, each an object or absent; a failure is reported
+ * under the part's key. */
+static int dec_spec_status(struct k8sobj_dec *d, const struct json *v, dec_part_fn *dec_spec,
+			   dec_part_fn *dec_status, void *obj)
+{
+	const struct json *spec, *status;
+	int r;
+
+	r = k8sobj_get(d, v, "spec", JSON_OBJECT, &spec);
+	if (!r)
+		r = k8sobj_get(d, v, "status", JSON_OBJECT, &status);
+	if (r)
+		return r;
+	r = dec_spec(d, spec, obj);
+	if (r)
+		return k8sobj_up(d, r, "spec");
+	r = dec_status(d, status, obj);
+	return r ? k8sobj_up(d, r, "status") : 0;
+}
+
 /* ---- Node ------------------------------------------------------------------------------ */
 
 static void add_cidr(struct k8sobj_dec *d, struct cidr *slots, const struct json *s)
@@ -86,8 +109,9 @@ static void add_ip(struct k8sobj_dec *d, struct ipaddr *slots, const struct json
 		d->flags |= K8SOBJ_F_SKIPPED;
 }
 
-static int dec_node_spec(struct k8sobj_dec *d, const struct json *spec, struct k8sobj_node *n)
+static int dec_node_spec(struct k8sobj_dec *d, const struct json *spec, void *obj)
 {
+	struct k8sobj_node *n = obj;
 	const struct json *arr, *one, *it;
 	size_t i = 0;
 	int r;
@@ -109,8 +133,9 @@ static int dec_node_spec(struct k8sobj_dec *d, const struct json *spec, struct k
 	return 0;
 }
 
-static int dec_node_addrs(struct k8sobj_dec *d, const struct json *status, struct k8sobj_node *n)
+static int dec_node_addrs(struct k8sobj_dec *d, const struct json *status, void *obj)
 {
+	struct k8sobj_node *n = obj;
 	const struct json *arr, *it, *type, *addr;
 	size_t i = 0;
 	int r;
@@ -137,20 +162,12 @@ static int dec_node_addrs(struct k8sobj_dec *d, const struct json *status, struc
 
 int k8sobj_dec_node(struct k8sobj_dec *d, const struct json *v, struct k8sobj_node *n)
 {
-	const struct json *spec, *status, *meta, *ann;
+	const struct json *meta, *ann;
 	int r;
 
-	r = k8sobj_get(d, v, "spec", JSON_OBJECT, &spec);
-	if (!r)
-		r = k8sobj_get(d, v, "status", JSON_OBJECT, &status);
+	r = dec_spec_status(d, v, dec_node_spec, dec_node_addrs, n);
 	if (r)
 		return r;
-	r = dec_node_spec(d, spec, n);
-	if (r)
-		return k8sobj_up(d, r, "spec");
-	r = dec_node_addrs(d, status, n);
-	if (r)
-		return k8sobj_up(d, r, "status");
 	meta = json_get(v, "metadata");	/* dec_meta checked its type */
 	r = k8sobj_get(d, meta, "annotations", JSON_OBJECT, &ann);
 	if (!r && (r = k8sobj_dec_map(d, ann, K8SOBJ_ANNOTATION_PREFIX, NULL, &n->annotations,
@@ -223,9 +240,10 @@ static int dec_container(struct k8sobj_dec *d, const struct json *c, bool sideca
 	return 0;
 }
 
-static int dec_pod_spec(struct k8sobj_dec *d, const struct json *spec, struct k8sobj_pod *pod)
+static int dec_pod_spec(struct k8sobj_dec *d, const struct json *spec, void *obj)
 {
 	static const char *const lists[] = { "containers", "initContainers" };
+	struct k8sobj_pod *pod = obj;
 	const struct json *arr, *v, *it;
 	void *first = NULL;
 	size_t l, i;
@@ -253,13 +271,14 @@ static int dec_pod_spec(struct k8sobj_dec *d, const struct json *spec, struct k8
 	return 0;
 }
 
-static int dec_pod_status(struct k8sobj_dec *d, const struct json *status, struct k8sobj_pod *pod)
+static int dec_pod_status(struct k8sobj_dec *d, const struct json *status, void *obj)
 {
 	static const char *const phases[] = {
 		[K8SOBJ_PENDING] = "Pending", [K8SOBJ_RUNNING] = "Running",
 		[K8SOBJ_SUCCEEDED] = "Succeeded", [K8SOBJ_FAILED] = "Failed",
 		[K8SOBJ_PHASE_UNKNOWN] = "Unknown",
 	};
+	struct k8sobj_pod *pod = obj;
 	const struct json *phase, *arr, *one, *it, *ip;
 	size_t i = 0;
 	int r;
@@ -292,19 +311,7 @@ static int dec_pod_status(struct k8sobj_dec *d, const struct json *status, struc
 
 int k8sobj_dec_pod(struct k8sobj_dec *d, const struct json *v, struct k8sobj_pod *pod)
 {
-	const struct json *spec, *status;
-	int r;
-
-	r = k8sobj_get(d, v, "spec", JSON_OBJECT, &spec);
-	if (!r)
-		r = k8sobj_get(d, v, "status", JSON_OBJECT, &status);
-	if (r)
-		return r;
-	r = dec_pod_spec(d, spec, pod);
-	if (r)
-		return k8sobj_up(d, r, "spec");
-	r = dec_pod_status(d, status, pod);
-	return r ? k8sobj_up(d, r, "status") : 0;
+	return dec_spec_status(d, v, dec_pod_spec, dec_pod_status, pod);
 }
 
 /* ---- EndpointSlice --------------------------------------------------------------------- */

@@ -13,19 +13,17 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../base/buf.h"
 #include "../base/err.h"
 #include "../base/log.h"
 #include "../base/mem.h"
+#include "../base/util.h"
 #include "../codec/http.h"
 #include "ev.h"
 #include "k8s.h"
@@ -57,54 +55,20 @@ static void blob_wipe(struct k8s_blob *b)
 
 static int blob_copy(struct k8s_blob *b, const void *p, size_t n)
 {
-	b->p = mem_alloc(n + 1);
+	b->p = mem_strndup(p, n);
 	if (!b->p)
 		return -ENOMEM;
-	memcpy(b->p, p, n);
-	b->p[n] = '\0';
 	b->len = n;
 	b->size = n + 1;
 	return 0;
 }
 
-/* A whole regular file in one allocation: no reallocation leaves a stray copy of a secret. */
 static int file_read(const char *path, size_t max, struct k8s_blob *b)
 {
-	struct stat st;
-	size_t got = 0, want = 0;
-	int fd, r = 0;
+	int r = read_file_alloc(path, max, &b->p, &b->len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (!S_ISREG(st.st_mode))
-		r = -EINVAL;
-	else if ((uint64_t)st.st_size > max)
-		r = -EFBIG;
-	else if (!(b->p = mem_alloc((want = (size_t)st.st_size) + 1)))
-		r = -ENOMEM;
-	b->size = want + 1;
-	while (!r && got < want) {
-		ssize_t n = read(fd, b->p + got, want - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (r) {
-		blob_wipe(b);
-		return r;
-	}
-	b->len = got;	/* a file that shrank while we read it ends here */
-	b->p[got] = '\0';
-	return 0;
+	b->size = r ? 0 : b->len + 1;
+	return r;
 }
 
 static int src_load(const struct tls_source *s, const char *what, bool required,

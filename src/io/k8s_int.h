@@ -23,7 +23,8 @@
 #define K8S_HEADERS 64
 #define K8S_RBUF 16384     /* one TLS record */
 
-/* Bytes we own; size is what was allocated, so a trimmed secret is still wiped whole. */
+/* Bytes we own; size covers all that ever held data (what was allocated, less for a file
+ * that shrank while read), so a trimmed secret is still wiped whole. */
 struct k8s_blob {
 	char *p;
 	size_t len;

@@ -7,14 +7,11 @@
  * includes mbedtls headers (build.sh enforces it).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/error.h>
@@ -25,6 +22,7 @@
 
 #include "../base/err.h"
 #include "../base/mem.h"
+#include "../base/util.h"
 #include "../core/cidr.h"
 #include "tls.h"
 
@@ -83,7 +81,7 @@ static const mbedtls_ecp_group_id tls_curves[] = {
 
 /* A source's bytes in our own NUL-terminated copy, wiped when released (it may be a key). */
 struct tls_blob {
-	unsigned char *p;
+	char *p;
 	size_t len;	/* bytes held, without the NUL we add */
 };
 
@@ -97,69 +95,23 @@ static void tls_blob_free(struct tls_blob *b)
 	b->len = 0;
 }
 
-/* Read the whole regular file in one allocation, so no partial copy of a key is left behind. */
-static int tls_read_file(const char *path, struct tls_blob *b)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd, r = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX) {
-		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-		goto out;
-	}
-	b->len = (size_t)st.st_size;
-	b->p = mem_alloc(b->len + 1);
-	if (!b->p) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (got < b->len) {
-		ssize_t n = read(fd, b->p + got, b->len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	b->len = got;	/* a file that shrank while we read it ends here */
-	b->p[got] = '\0';
-out:
-	if (r)
-		tls_blob_free(b);
-	close(fd);
-	return r;
-}
-
 static int tls_blob_load(const struct tls_source *s, const char *what, struct tls_blob *b,
 			 struct ebuf *eb)
 {
 	int r;
 
 	if (s->path && !s->data) {
-		r = tls_read_file(s->path, b);
+		r = read_file_alloc(s->path, TLS_FILE_MAX, &b->p, &b->len);
 		if (r)
 			ebuf_set(eb, "%s file %s: %s", what, s->path, strerror(-r));
 		return r;
 	}
 	if (!s->path && s->data && s->len) {
-		b->p = mem_alloc(s->len + 1);
+		b->p = mem_strndup(s->data, s->len);
 		if (!b->p) {
 			ebuf_set(eb, "%s: out of memory", what);
 			return -ENOMEM;
 		}
-		memcpy(b->p, s->data, s->len);
-		b->p[s->len] = '\0';
 		b->len = s->len;
 		return 0;
 	}
@@ -173,7 +125,7 @@ static int tls_blob_load(const struct tls_source *s, const char *what, struct tl
  */
 static size_t tls_blob_parse_len(const struct tls_blob *b)
 {
-	if (!strstr((const char *)b->p, "-----BEGIN "))
+	if (!strstr(b->p, "-----BEGIN "))
 		return b->len;
 	return b->len && b->p[b->len - 1] == '\0' ? b->len : b->len + 1;
 }
@@ -210,9 +162,10 @@ static int tls_load(const struct tls_source *s, const char *what, mbedtls_x509_c
 	if (r)
 		return r;
 	if (crt)
-		r = mbedtls_x509_crt_parse(crt, b.p, tls_blob_parse_len(&b));
+		r = mbedtls_x509_crt_parse(crt, (const unsigned char *)b.p, tls_blob_parse_len(&b));
 	else
-		r = mbedtls_pk_parse_key(pk, b.p, tls_blob_parse_len(&b), NULL, 0);
+		r = mbedtls_pk_parse_key(pk, (const unsigned char *)b.p, tls_blob_parse_len(&b),
+					 NULL, 0);
 	tls_blob_free(&b);
 	return r < 0 ? tls_mbedtls_err(eb, what, r) : 0;
 }

@@ -2,14 +2,16 @@
 /*
  * rtnl.c: addresses and routes over rtnetlink (see rtnl.h): the request builders, the
  * single-request conveniences, the dumps and their parsers. Links (veth, VXLAN) are in
- * rtnl_link.c, neighbours and fdb entries in rtnl_neigh.c. Requests are built in on-stack
- * buffers; nothing here allocates.
+ * rtnl_link.c, neighbours and fdb entries in rtnl_neigh.c; the helpers all three share
+ * (rtnl_int.h) are defined here. Requests are built in on-stack buffers; nothing here
+ * allocates.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "rtnl.h"
+#include "rtnl_int.h"
 #include "nlmsg.h"
 #include "nlsock.h"
 #include "../base/err.h"
@@ -17,26 +19,9 @@
 /* The largest request here, an IPv6 route with every attribute, is ~110 bytes. */
 #define REQ_WORDS 32
 
-static bool family_ok(int family)
-{
-	return family == AF_INET || family == AF_INET6;
-}
-
 static bool cidr_ok(const struct cidr *c)
 {
-	return family_ok(c->addr.family) && c->prefix <= 8 * ipaddr_len(c->addr.family);
-}
-
-/* An argument no request can express: sticky, like an overflow, and checked at the same place. */
-static void bad_arg(struct nlb *b)
-{
-	if (!b->err)
-		b->err = -EINVAL;
-}
-
-static void put_ipaddr(struct nlb *b, uint16_t type, const struct ipaddr *a)
-{
-	nlb_put(b, type, a->a, ipaddr_len(a->family));
+	return rtnl_family_ok(c->addr.family) && c->prefix <= 8 * ipaddr_len(c->addr.family);
 }
 
 void rtnl_put_addr(struct nlb *b, uint16_t type, int ifindex, const struct cidr *a,
@@ -46,7 +31,7 @@ void rtnl_put_addr(struct nlb *b, uint16_t type, int ifindex, const struct cidr 
 	struct ifaddrmsg *ifa;
 
 	if (!cidr_ok(a)) {
-		bad_arg(b);
+		rtnl_bad_arg(b);
 		return;
 	}
 	if (!nlb_msg(b, type, NLM_F_REQUEST | nlflags))
@@ -60,8 +45,8 @@ void rtnl_put_addr(struct nlb *b, uint16_t type, int ifindex, const struct cidr 
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (uint32_t)ifindex;
 	/* IPv4 reads the address from IFA_LOCAL, IPv6 from either; equal values mean no peer. */
-	put_ipaddr(b, IFA_LOCAL, &a->addr);
-	put_ipaddr(b, IFA_ADDRESS, &a->addr);
+	rtnl_put_ipaddr(b, IFA_LOCAL, &a->addr);
+	rtnl_put_ipaddr(b, IFA_ADDRESS, &a->addr);
 	if (ifa_flags > 0xff)
 		nlb_put_u32(b, IFA_FLAGS, ifa_flags);
 }
@@ -81,7 +66,7 @@ void rtnl_put_route(struct nlb *b, uint16_t type, uint16_t nlflags, const struct
 	struct rtmsg *rtm;
 
 	if (!cidr_ok(&r->dst) || (r->has_gw && r->gw.family != family)) {
-		bad_arg(b);
+		rtnl_bad_arg(b);
 		return;
 	}
 	if (!nlb_msg(b, type, NLM_F_REQUEST | nlflags))
@@ -97,27 +82,32 @@ void rtnl_put_route(struct nlb *b, uint16_t type, uint16_t nlflags, const struct
 	rtm->rtm_type = r->type ? r->type : type == RTM_DELROUTE ? RTN_UNSPEC : RTN_UNICAST;
 	rtm->rtm_flags = r->onlink ? RTNH_F_ONLINK : 0;
 	if (r->dst.prefix)
-		put_ipaddr(b, RTA_DST, &r->dst.addr);
+		rtnl_put_ipaddr(b, RTA_DST, &r->dst.addr);
 	if (r->table > 255)
 		nlb_put_u32(b, RTA_TABLE, r->table);
 	if (r->has_gw)
-		put_ipaddr(b, RTA_GATEWAY, &r->gw);
+		rtnl_put_ipaddr(b, RTA_GATEWAY, &r->gw);
 	if (r->oif > 0)
 		nlb_put_u32(b, RTA_OIF, (uint32_t)r->oif);
 	if (r->priority)
 		nlb_put_u32(b, RTA_PRIORITY, r->priority);
 }
 
-static int talk(struct nlsock *s, struct nlb *b, struct ebuf *eb)
+int rtnl_talk(struct nlsock *s, struct nlb *b, nlsock_cb cb, void *arg, const char *inval,
+	      struct ebuf *eb)
 {
 	int err = nlb_err(b);
 
 	if (err) {
-		ebuf_set(eb, err == -EMSGSIZE ? "request does not fit its buffer" :
-			 "invalid address family or prefix");
+		ebuf_set(eb, "%s", err == -EMSGSIZE ? "request does not fit its buffer" : inval);
 		return err;
 	}
-	return nlsock_talk(s, b->nlh, NULL, NULL, eb);
+	return nlsock_talk(s, b->nlh, cb, arg, eb);
+}
+
+static int talk(struct nlsock *s, struct nlb *b, struct ebuf *eb)
+{
+	return rtnl_talk(s, b, NULL, NULL, "invalid address family or prefix", eb);
 }
 
 static const char *cidr_text(const struct cidr *c, char *out, size_t cap)
@@ -178,12 +168,11 @@ int rtnl_route_del(struct nlsock *s, const struct rtnl_route *r, struct ebuf *eb
 	return err;
 }
 
-/* An address attribute must be exactly as long as its family's addresses. */
-static int get_ipaddr(const struct nlattr *a, int family, struct ipaddr *out)
+int rtnl_get_ipaddr(const struct nlattr *a, int family, struct ipaddr *out)
 {
 	size_t n = ipaddr_len(family);
 
-	if (!a || nla_datalen(a) != n)
+	if (!a || !n || nla_datalen(a) != n)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->family = (uint8_t)family;
@@ -202,10 +191,10 @@ int rtnl_parse_addr(const struct nlmsghdr *nlh, struct rtnl_addr *out)
 	if (nlmsg_parse(tb, IFA_MAX, nlh, sizeof(*ifa)))
 		return -EINVAL;
 	ifa = nlmsg_data(nlh);
-	if (!family_ok(ifa->ifa_family))
+	if (!rtnl_family_ok(ifa->ifa_family))
 		return -ENOENT;
 	/* With a peer (point-to-point), IFA_LOCAL is ours and IFA_ADDRESS the other end. */
-	if (get_ipaddr(tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], ifa->ifa_family,
+	if (rtnl_get_ipaddr(tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], ifa->ifa_family,
 		       &a.addr.addr))
 		return -EINVAL;
 	a.addr.prefix = ifa->ifa_prefixlen;
@@ -223,7 +212,7 @@ int rtnl_parse_addr(const struct nlmsghdr *nlh, struct rtnl_addr *out)
 /* Route shapes struct rtnl_route cannot express (see rtnl.h); dumps skip them. */
 static bool route_modelled(const struct rtmsg *rtm, const struct nlattr **tb)
 {
-	return family_ok(rtm->rtm_family) && !rtm->rtm_src_len &&
+	return rtnl_family_ok(rtm->rtm_family) && !rtm->rtm_src_len &&
 	       !(rtm->rtm_flags & RTM_F_CLONED) && !tb[RTA_MULTIPATH] && !tb[RTA_NH_ID] &&
 	       !tb[RTA_VIA] && !tb[RTA_ENCAP];
 }
@@ -232,10 +221,10 @@ static int parse_route_attrs(const struct nlattr **tb, struct rtnl_route *r)
 {
 	uint32_t oif = 0;
 
-	if (tb[RTA_DST] && get_ipaddr(tb[RTA_DST], r->dst.addr.family, &r->dst.addr))
+	if (tb[RTA_DST] && rtnl_get_ipaddr(tb[RTA_DST], r->dst.addr.family, &r->dst.addr))
 		return -EINVAL;
 	if (tb[RTA_GATEWAY]) {
-		if (get_ipaddr(tb[RTA_GATEWAY], r->dst.addr.family, &r->gw))
+		if (rtnl_get_ipaddr(tb[RTA_GATEWAY], r->dst.addr.family, &r->gw))
 			return -EINVAL;
 		r->has_gw = true;
 	}
@@ -278,40 +267,32 @@ int rtnl_parse_route(const struct nlmsghdr *nlh, struct rtnl_route *out)
 }
 
 /*
- * Dumps. Each kind wraps the caller's callback in a context whose first member is the part
- * the shared restart and error paths need.
+ * Dumps, for all three files. Each kind wraps the caller's callback in a context whose first
+ * member is the part the shared restart and error paths need (rtnl_int.h).
  */
-struct dump {
-	void (*restart)(void *ctx);
-	void *ctx;
-	struct ebuf *eb;
-	int family;
-	int cb_err;     /* what the caller's callback returned to stop, 0 if it did not */
-};
-
 static void dump_restart(void *arg)
 {
-	struct dump *d = arg;
+	struct rtnl_dump_ctx *d = arg;
 
 	if (d->restart)
 		d->restart(d->ctx);
 }
 
-static int dump_bad(struct dump *d, const struct nlmsghdr *nlh)
+int rtnl_dump_bad(struct rtnl_dump_ctx *d, const struct nlmsghdr *nlh)
 {
 	ebuf_set(d->eb, "malformed message (type %u, %u bytes) in dump", nlh->nlmsg_type,
 		 nlh->nlmsg_len);
 	return -EBADMSG;
 }
 
-static int dump_ret(struct dump *d, int err)
+static int dump_ret(struct rtnl_dump_ctx *d, int err)
 {
 	if (err < 0)
 		d->cb_err = err;
 	return err;
 }
 
-static int dump_send(struct nlsock *s, struct nlb *b, nlsock_cb cb, struct dump *d)
+int rtnl_dump_send(struct nlsock *s, struct nlb *b, nlsock_cb cb, struct rtnl_dump_ctx *d)
 {
 	if (nlb_err(b)) {
 		ebuf_set(d->eb, "request does not fit its buffer");
@@ -321,7 +302,7 @@ static int dump_send(struct nlsock *s, struct nlb *b, nlsock_cb cb, struct dump 
 }
 
 struct addr_dump {
-	struct dump d;
+	struct rtnl_dump_ctx d;
 	int (*cb)(const struct rtnl_addr *a, void *ctx);
 };
 
@@ -334,7 +315,7 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	if (err == -ENOENT)
 		return 0;
 	if (err)
-		return dump_bad(&ad->d, nlh);
+		return rtnl_dump_bad(&ad->d, nlh);
 	/* Kernels without strict dump checking ignore the request's family. */
 	if (ad->d.family != AF_UNSPEC && a.addr.addr.family != ad->d.family)
 		return 0;
@@ -355,11 +336,11 @@ int rtnl_addr_dump(struct nlsock *s, int family, int (*cb)(const struct rtnl_add
 		if (ifa)
 			ifa->ifa_family = (uint8_t)family;
 	}
-	return dump_send(s, &b, addr_dump_cb, &ad.d);
+	return rtnl_dump_send(s, &b, addr_dump_cb, &ad.d);
 }
 
 struct route_dump {
-	struct dump d;
+	struct rtnl_dump_ctx d;
 	int (*cb)(const struct rtnl_route *r, void *ctx);
 	struct rtnl_route_filter f;
 };
@@ -373,7 +354,7 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	if (err == -ENOENT)
 		return 0;
 	if (err)
-		return dump_bad(&rd->d, nlh);
+		return rtnl_dump_bad(&rd->d, nlh);
 	/* Kernels without strict dump checking ignore the request's filters. */
 	if ((rd->f.family != AF_UNSPEC && r.dst.addr.family != rd->f.family) ||
 	    (rd->f.table && r.table != rd->f.table) ||
@@ -413,7 +394,7 @@ int rtnl_route_dump_filter(struct nlsock *s, const struct rtnl_route_filter *f,
 
 	nlb_init(&b, buf, sizeof(buf));
 	rtnl_put_route_dump(&b, f);
-	err = dump_send(s, &b, route_dump_cb, &rd.d);
+	err = rtnl_dump_send(s, &b, route_dump_cb, &rd.d);
 	/* A single-family dump of a table that does not exist fails with ENOENT: it is empty. */
 	if (err == -ENOENT && f->table && !rd.d.cb_err) {
 		ebuf_clear(eb);

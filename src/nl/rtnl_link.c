@@ -14,6 +14,7 @@
 #include <linux/veth.h>
 
 #include "rtnl.h"
+#include "rtnl_int.h"
 #include "nlmsg.h"
 #include "nlsock.h"
 #include "../base/err.h"
@@ -26,12 +27,6 @@ static bool name_ok(const char *name)
 	size_t n = name ? strnlen(name, IFNAMSIZ) : 0;
 
 	return n > 0 && n < IFNAMSIZ;
-}
-
-static void bad_arg(struct nlb *b)
-{
-	if (!b->err)
-		b->err = -EINVAL;
 }
 
 static void put_ifinfo(struct nlb *b, int ifindex, bool up)
@@ -97,7 +92,7 @@ static uint16_t vxlan_port(const struct rtnl_vxlan *v)
 static bool vxlan_ok(const struct rtnl_vxlan *v)
 {
 	return name_ok(v->name) && v->vni <= RTNL_VXLAN_VNI_MAX && v->link >= 0 &&
-	       (v->local.family == AF_INET || v->local.family == AF_INET6);
+	       rtnl_family_ok(v->local.family);
 }
 
 void rtnl_put_vxlan(struct nlb *b, const struct rtnl_vxlan *v)
@@ -106,7 +101,7 @@ void rtnl_put_vxlan(struct nlb *b, const struct rtnl_vxlan *v)
 	struct nlattr *info, *data;
 
 	if (!vxlan_ok(v)) {
-		bad_arg(b);
+		rtnl_bad_arg(b);
 		return;
 	}
 	if (!nlb_msg(b, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO))
@@ -117,8 +112,7 @@ void rtnl_put_vxlan(struct nlb *b, const struct rtnl_vxlan *v)
 	nlb_put_strz(b, IFLA_INFO_KIND, "vxlan");
 	data = nlb_nest_start(b, IFLA_INFO_DATA);
 	nlb_put_u32(b, IFLA_VXLAN_ID, v->vni);
-	nlb_put(b, v4 ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, v->local.a,
-		ipaddr_len(v->local.family));
+	rtnl_put_ipaddr(b, v4 ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, &v->local);
 	if (v->link)
 		nlb_put_u32(b, IFLA_VXLAN_LINK, (uint32_t)v->link);
 	/* one of the few big-endian rtnetlink integers */
@@ -129,15 +123,29 @@ void rtnl_put_vxlan(struct nlb *b, const struct rtnl_vxlan *v)
 	nlb_nest_end(b, info);
 }
 
+/* Counters are most of a link message and nobody here reads them. */
+static void put_skip_stats(struct nlb *b)
+{
+	nlb_put_u32(b, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+}
+
 static void put_link_name(struct nlb *b, uint16_t type, const char *name)
 {
 	if (!nlb_msg(b, type, NLM_F_REQUEST))
 		return;
 	put_ifinfo(b, 0, false);
 	nlb_put_strz(b, IFLA_IFNAME, name);
-	/* Counters are most of a link message and nobody here reads them. */
 	if (type == RTM_GETLINK)
-		nlb_put_u32(b, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+		put_skip_stats(b);
+}
+
+/* One link by index, or all of them (a dump) with ifindex 0. */
+static void put_getlink(struct nlb *b, int ifindex)
+{
+	if (!nlb_msg(b, RTM_GETLINK, NLM_F_REQUEST))
+		return;
+	put_ifinfo(b, ifindex, false);
+	put_skip_stats(b);
 }
 
 void rtnl_put_link_up(struct nlb *b, int ifindex)
@@ -156,18 +164,6 @@ void rtnl_put_link_delname(struct nlb *b, const char *name)
 	put_link_name(b, RTM_DELLINK, name);
 }
 
-static int get_addr(const struct nlattr *a, int family, struct ipaddr *out)
-{
-	size_t n = ipaddr_len(family);
-
-	if (nla_datalen(a) != n)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	out->family = (uint8_t)family;
-	memcpy(out->a, nla_data(a), n);
-	return 0;
-}
-
 static int parse_vxlan(const struct nlattr *data, struct rtnl_vxlan_info *x)
 {
 	const struct nlattr *tb[IFLA_VXLAN_MAX + 1];
@@ -182,9 +178,9 @@ static int parse_vxlan(const struct nlattr *data, struct rtnl_vxlan_info *x)
 	/* the kernel sends one of the two, for the family the device speaks */
 	if (tb[IFLA_VXLAN_LOCAL] && tb[IFLA_VXLAN_LOCAL6])
 		return -EINVAL;
-	if (tb[IFLA_VXLAN_LOCAL] && get_addr(tb[IFLA_VXLAN_LOCAL], AF_INET, &x->local))
+	if (tb[IFLA_VXLAN_LOCAL] && rtnl_get_ipaddr(tb[IFLA_VXLAN_LOCAL], AF_INET, &x->local))
 		return -EINVAL;
-	if (tb[IFLA_VXLAN_LOCAL6] && get_addr(tb[IFLA_VXLAN_LOCAL6], AF_INET6, &x->local))
+	if (tb[IFLA_VXLAN_LOCAL6] && rtnl_get_ipaddr(tb[IFLA_VXLAN_LOCAL6], AF_INET6, &x->local))
 		return -EINVAL;
 	if (tb[IFLA_VXLAN_LINK] && (nla_get_u32(tb[IFLA_VXLAN_LINK], &link) || link > INT32_MAX))
 		return -EINVAL;
@@ -272,13 +268,7 @@ static int link_reply_cb(const struct nlmsghdr *nlh, void *arg)
 
 static int link_talk(struct nlsock *s, struct nlb *b, struct link_reply *r, struct ebuf *eb)
 {
-	int err = nlb_err(b);
-
-	if (err) {
-		ebuf_set(eb, "request does not fit its buffer");
-		return err;
-	}
-	return nlsock_talk(s, b->nlh, r ? link_reply_cb : NULL, r, eb);
+	return rtnl_talk(s, b, r ? link_reply_cb : NULL, r, "invalid link name or parameters", eb);
 }
 
 int rtnl_veth_add_link(struct nlsock *s, const struct rtnl_veth *v, struct rtnl_link *host,
@@ -326,8 +316,11 @@ static int link_get(struct nlsock *s, struct nlb *b, struct rtnl_link *out, stru
 	return err;
 }
 
-int rtnl_link_get(struct nlsock *s, const char *name, struct rtnl_link *out, struct ebuf *eb)
+/* RTM_GETLINK (into out) or RTM_DELLINK the link called name; no link has a bad name. */
+static int link_by_name(struct nlsock *s, uint16_t type, const char *name, struct rtnl_link *out,
+			struct ebuf *eb)
 {
+	bool get = type == RTM_GETLINK;
 	uint64_t buf[REQ_WORDS];
 	struct nlb b;
 	int err;
@@ -337,11 +330,16 @@ int rtnl_link_get(struct nlsock *s, const char *name, struct rtnl_link *out, str
 		return -ENODEV;
 	}
 	nlb_init(&b, buf, sizeof(buf));
-	rtnl_put_link_getname(&b, name);
-	err = link_get(s, &b, out, eb);
+	put_link_name(&b, type, name);
+	err = get ? link_get(s, &b, out, eb) : link_talk(s, &b, NULL, eb);
 	if (err)
-		ebuf_prefix(eb, "link %s", name);
+		ebuf_prefix(eb, "%slink %s", get ? "" : "deleting ", name);
 	return err;
+}
+
+int rtnl_link_get(struct nlsock *s, const char *name, struct rtnl_link *out, struct ebuf *eb)
+{
+	return link_by_name(s, RTM_GETLINK, name, out, eb);
 }
 
 int rtnl_link_get_index(struct nlsock *s, int ifindex, struct rtnl_link *out, struct ebuf *eb)
@@ -355,10 +353,7 @@ int rtnl_link_get_index(struct nlsock *s, int ifindex, struct rtnl_link *out, st
 		return -ENODEV;
 	}
 	nlb_init(&b, buf, sizeof(buf));
-	if (nlb_msg(&b, RTM_GETLINK, NLM_F_REQUEST)) {
-		put_ifinfo(&b, ifindex, false);
-		nlb_put_u32(&b, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	}
+	put_getlink(&b, ifindex);
 	err = link_get(s, &b, out, eb);
 	if (err)
 		ebuf_prefix(eb, "link index %d", ifindex);
@@ -367,20 +362,7 @@ int rtnl_link_get_index(struct nlsock *s, int ifindex, struct rtnl_link *out, st
 
 int rtnl_link_del(struct nlsock *s, const char *name, struct ebuf *eb)
 {
-	uint64_t buf[REQ_WORDS];
-	struct nlb b;
-	int err;
-
-	if (!name_ok(name)) {
-		ebuf_set(eb, "link \"%s\": no such device", name ? name : "");
-		return -ENODEV;
-	}
-	nlb_init(&b, buf, sizeof(buf));
-	rtnl_put_link_delname(&b, name);
-	err = link_talk(s, &b, NULL, eb);
-	if (err)
-		ebuf_prefix(eb, "deleting link %s", name);
-	return err;
+	return link_by_name(s, RTM_DELLINK, name, NULL, eb);
 }
 
 /* Appends "what have (want %s)" to a comma-separated list; snprintf truncates safely. */
@@ -523,33 +505,21 @@ int rtnl_vxlan_ensure(struct nlsock *s, const struct rtnl_vxlan *v, struct rtnl_
 }
 
 struct link_dump {
+	struct rtnl_dump_ctx d;
 	int (*cb)(const struct rtnl_link *l, void *ctx);
-	void (*restart)(void *ctx);
-	void *ctx;
-	struct ebuf *eb;
 };
 
 static int link_dump_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct link_dump *d = arg;
+	struct link_dump *ld = arg;
 	struct rtnl_link l;
 	int err = rtnl_parse_link(nlh, &l);
 
 	if (err == -ENOENT)
 		return 0;
-	if (err) {
-		ebuf_set(d->eb, "malformed RTM_NEWLINK (%u bytes) in link dump", nlh->nlmsg_len);
-		return -EBADMSG;
-	}
-	return d->cb(&l, d->ctx);
-}
-
-static void link_dump_restart(void *arg)
-{
-	struct link_dump *d = arg;
-
-	if (d->restart)
-		d->restart(d->ctx);
+	if (err)
+		return rtnl_dump_bad(&ld->d, nlh);
+	return ld->cb(&l, ld->d.ctx);
 }
 
 int rtnl_link_dump(struct nlsock *s, int (*cb)(const struct rtnl_link *l, void *ctx),
@@ -557,14 +527,9 @@ int rtnl_link_dump(struct nlsock *s, int (*cb)(const struct rtnl_link *l, void *
 {
 	uint64_t buf[REQ_WORDS];
 	struct nlb b;
-	struct link_dump d = { .cb = cb, .restart = restart, .ctx = ctx, .eb = eb };
+	struct link_dump ld = { .d = { .restart = restart, .ctx = ctx, .eb = eb }, .cb = cb };
 
 	nlb_init(&b, buf, sizeof(buf));
-	if (nlb_msg(&b, RTM_GETLINK, NLM_F_REQUEST)) {
-		put_ifinfo(&b, 0, false);
-		nlb_put_u32(&b, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	}
-	if (nlb_err(&b))
-		return nlb_err(&b);
-	return nlsock_dump(s, b.nlh, link_dump_cb, link_dump_restart, &d, eb);
+	put_getlink(&b, 0);
+	return rtnl_dump_send(s, &b, link_dump_cb, &ld.d);
 }

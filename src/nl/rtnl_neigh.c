@@ -16,23 +16,13 @@
 #include <linux/neighbour.h>
 
 #include "rtnl.h"
+#include "rtnl_int.h"
 #include "nlmsg.h"
 #include "nlsock.h"
 #include "../base/err.h"
 
 /* The largest request here, an fdb entry with an IPv6 remote, is 68 bytes. */
 #define REQ_WORDS 16
-
-static bool family_ok(int family)
-{
-	return family == AF_INET || family == AF_INET6;
-}
-
-static void bad_arg(struct nlb *b)
-{
-	if (!b->err)
-		b->err = -EINVAL;
-}
 
 static struct ndmsg *put_ndmsg(struct nlb *b, uint16_t type, uint16_t nlflags, int family,
 			       int ifindex)
@@ -49,35 +39,30 @@ static struct ndmsg *put_ndmsg(struct nlb *b, uint16_t type, uint16_t nlflags, i
 	return nd;
 }
 
-static void put_ipaddr(struct nlb *b, uint16_t type, const struct ipaddr *a)
-{
-	nlb_put(b, type, a->a, ipaddr_len(a->family));
-}
-
 void rtnl_put_neigh(struct nlb *b, int ifindex, const struct ipaddr *a, const uint8_t mac[6])
 {
 	struct ndmsg *nd;
 
-	if (!family_ok(a->family)) {
-		bad_arg(b);
+	if (!rtnl_family_ok(a->family)) {
+		rtnl_bad_arg(b);
 		return;
 	}
 	nd = put_ndmsg(b, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, a->family, ifindex);
 	if (!nd)
 		return;
 	nd->ndm_state = NUD_PERMANENT;
-	put_ipaddr(b, NDA_DST, a);
+	rtnl_put_ipaddr(b, NDA_DST, a);
 	nlb_put(b, NDA_LLADDR, mac, 6);
 }
 
 void rtnl_put_neigh_del(struct nlb *b, int ifindex, const struct ipaddr *a)
 {
-	if (!family_ok(a->family)) {
-		bad_arg(b);
+	if (!rtnl_family_ok(a->family)) {
+		rtnl_bad_arg(b);
 		return;
 	}
 	if (put_ndmsg(b, RTM_DELNEIGH, 0, a->family, ifindex))
-		put_ipaddr(b, NDA_DST, a);
+		rtnl_put_ipaddr(b, NDA_DST, a);
 }
 
 void rtnl_put_fdb(struct nlb *b, uint16_t type, int ifindex, const uint8_t mac[6],
@@ -86,8 +71,8 @@ void rtnl_put_fdb(struct nlb *b, uint16_t type, int ifindex, const uint8_t mac[6
 	bool add = type == RTM_NEWNEIGH;
 	struct ndmsg *nd;
 
-	if ((add && !dst) || (dst && !family_ok(dst->family)) || ifindex <= 0) {
-		bad_arg(b);
+	if ((add && !dst) || (dst && !rtnl_family_ok(dst->family)) || ifindex <= 0) {
+		rtnl_bad_arg(b);
 		return;
 	}
 	nd = put_ndmsg(b, type, add ? NLM_F_CREATE | NLM_F_REPLACE : 0, AF_BRIDGE, ifindex);
@@ -98,7 +83,7 @@ void rtnl_put_fdb(struct nlb *b, uint16_t type, int ifindex, const uint8_t mac[6
 		nd->ndm_state = NUD_PERMANENT;
 	nlb_put(b, NDA_LLADDR, mac, 6);
 	if (dst)
-		put_ipaddr(b, NDA_DST, dst);
+		rtnl_put_ipaddr(b, NDA_DST, dst);
 }
 
 void rtnl_put_neigh_dump(struct nlb *b, int family, int ifindex)
@@ -118,14 +103,7 @@ void rtnl_put_fdb_dump(struct nlb *b, int ifindex)
 
 static int talk(struct nlsock *s, struct nlb *b, struct ebuf *eb)
 {
-	int err = nlb_err(b);
-
-	if (err) {
-		ebuf_set(eb, err == -EMSGSIZE ? "request does not fit its buffer" :
-			 "invalid address family or link index");
-		return err;
-	}
-	return nlsock_talk(s, b->nlh, NULL, NULL, eb);
+	return rtnl_talk(s, b, NULL, NULL, "invalid address family or link index", eb);
 }
 
 /* A delete of something already gone has done its job. */
@@ -240,26 +218,13 @@ static const struct ndmsg *parse_ndmsg(const struct nlmsghdr *nlh, const struct 
 		return NULL;
 	nd = nlmsg_data(nlh);
 	*err = -ENOENT;
-	if (bridge ? nd->ndm_family != AF_BRIDGE : !family_ok(nd->ndm_family))
+	if (bridge ? nd->ndm_family != AF_BRIDGE : !rtnl_family_ok(nd->ndm_family))
 		return NULL;
 	*err = -EINVAL;
 	if (nlmsg_parse(tb, NDA_MAX, nlh, sizeof(*nd)) || nd->ndm_ifindex <= 0)
 		return NULL;
 	*err = 0;
 	return nd;
-}
-
-/* An address attribute must be exactly as long as its family's addresses. */
-static int get_ipaddr(const struct nlattr *a, int family, struct ipaddr *out)
-{
-	size_t n = ipaddr_len(family);
-
-	if (!a || !n || nla_datalen(a) != n)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	out->family = (uint8_t)family;
-	memcpy(out->a, nla_data(a), n);
-	return 0;
 }
 
 int rtnl_parse_neigh(const struct nlmsghdr *nlh, struct rtnl_neigh *out)
@@ -272,7 +237,7 @@ int rtnl_parse_neigh(const struct nlmsghdr *nlh, struct rtnl_neigh *out)
 	nd = parse_ndmsg(nlh, tb, false, &err);
 	if (!nd)
 		return err;
-	if (get_ipaddr(tb[NDA_DST], nd->ndm_family, &n.ip))
+	if (rtnl_get_ipaddr(tb[NDA_DST], nd->ndm_family, &n.ip))
 		return -EINVAL;
 	if (tb[NDA_LLADDR] && nla_datalen(tb[NDA_LLADDR]) != sizeof(n.mac))
 		return -ENOENT;
@@ -289,7 +254,7 @@ static int parse_fdb_dst(const struct nlattr *a, struct ipaddr *dst)
 {
 	if (!a)
 		return 0;
-	return get_ipaddr(a, nla_datalen(a) == 4 ? AF_INET : AF_INET6, dst);
+	return rtnl_get_ipaddr(a, nla_datalen(a) == 4 ? AF_INET : AF_INET6, dst);
 }
 
 int rtnl_parse_fdb(const struct nlmsghdr *nlh, struct rtnl_fdb *out)
@@ -321,29 +286,11 @@ int rtnl_parse_fdb(const struct nlmsghdr *nlh, struct rtnl_fdb *out)
 /* ---- dumps ------------------------------------------------------------------------------ */
 
 struct nd_dump {
+	struct rtnl_dump_ctx d;
 	int (*neigh_cb)(const struct rtnl_neigh *n, void *ctx);
 	int (*fdb_cb)(const struct rtnl_fdb *f, void *ctx);
-	void (*restart)(void *ctx);
-	void *ctx;
-	struct ebuf *eb;
-	int family;
 	int ifindex;
 };
-
-static void nd_restart(void *arg)
-{
-	struct nd_dump *d = arg;
-
-	if (d->restart)
-		d->restart(d->ctx);
-}
-
-static int nd_bad(struct nd_dump *d, const struct nlmsghdr *nlh)
-{
-	ebuf_set(d->eb, "malformed message (type %u, %u bytes) in dump", nlh->nlmsg_type,
-		 nlh->nlmsg_len);
-	return -EBADMSG;
-}
 
 static int neigh_dump_cb(const struct nlmsghdr *nlh, void *arg)
 {
@@ -354,12 +301,12 @@ static int neigh_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	if (err == -ENOENT)
 		return 0;
 	if (err)
-		return nd_bad(d, nlh);
+		return rtnl_dump_bad(&d->d, nlh);
 	/* Filters again: kernels before 4.20 dump every family. */
-	if ((d->family != AF_UNSPEC && n.ip.family != d->family) ||
+	if ((d->d.family != AF_UNSPEC && n.ip.family != d->d.family) ||
 	    (d->ifindex && n.ifindex != d->ifindex))
 		return 0;
-	return d->neigh_cb(&n, d->ctx);
+	return d->neigh_cb(&n, d->d.ctx);
 }
 
 static int fdb_dump_cb(const struct nlmsghdr *nlh, void *arg)
@@ -371,20 +318,11 @@ static int fdb_dump_cb(const struct nlmsghdr *nlh, void *arg)
 	if (err == -ENOENT)
 		return 0;
 	if (err)
-		return nd_bad(d, nlh);
+		return rtnl_dump_bad(&d->d, nlh);
 	/* Without strict checking the kernel reads the header differently and may dump all. */
 	if (f.ifindex != d->ifindex)
 		return 0;
-	return d->fdb_cb(&f, d->ctx);
-}
-
-static int nd_send(struct nlsock *s, struct nlb *b, nlsock_cb cb, struct nd_dump *d)
-{
-	if (nlb_err(b)) {
-		ebuf_set(d->eb, "request does not fit its buffer");
-		return nlb_err(b);
-	}
-	return nlsock_dump(s, b->nlh, cb, nd_restart, d, d->eb);
+	return d->fdb_cb(&f, d->d.ctx);
 }
 
 int rtnl_neigh_dump(struct nlsock *s, int family, int ifindex,
@@ -392,21 +330,21 @@ int rtnl_neigh_dump(struct nlsock *s, int family, int ifindex,
 		    void *ctx, struct ebuf *eb)
 {
 	uint64_t buf[REQ_WORDS];
-	struct nd_dump d = { .neigh_cb = cb, .restart = restart, .ctx = ctx, .eb = eb,
-			     .family = family, .ifindex = ifindex > 0 ? ifindex : 0 };
+	struct nd_dump d = { .d = { .restart = restart, .ctx = ctx, .eb = eb, .family = family },
+			     .neigh_cb = cb, .ifindex = ifindex > 0 ? ifindex : 0 };
 	struct nlb b;
 
 	nlb_init(&b, buf, sizeof(buf));
 	rtnl_put_neigh_dump(&b, family, ifindex);
-	return nd_send(s, &b, neigh_dump_cb, &d);
+	return rtnl_dump_send(s, &b, neigh_dump_cb, &d.d);
 }
 
 int rtnl_fdb_dump(struct nlsock *s, int ifindex, int (*cb)(const struct rtnl_fdb *f, void *ctx),
 		  void (*restart)(void *ctx), void *ctx, struct ebuf *eb)
 {
 	uint64_t buf[REQ_WORDS];
-	struct nd_dump d = { .fdb_cb = cb, .restart = restart, .ctx = ctx, .eb = eb,
-			     .ifindex = ifindex };
+	struct nd_dump d = { .d = { .restart = restart, .ctx = ctx, .eb = eb, .family = AF_BRIDGE },
+			     .fdb_cb = cb, .ifindex = ifindex };
 	struct nlb b;
 
 	if (ifindex <= 0) {
@@ -415,5 +353,5 @@ int rtnl_fdb_dump(struct nlsock *s, int ifindex, int (*cb)(const struct rtnl_fdb
 	}
 	nlb_init(&b, buf, sizeof(buf));
 	rtnl_put_fdb_dump(&b, ifindex);
-	return nd_send(s, &b, fdb_dump_cb, &d);
+	return rtnl_dump_send(s, &b, fdb_dump_cb, &d.d);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: io/k8s.c io/k8s_req.c io/tls.c io/ev.c codec/http.c codec/http_body.c core/cidr.c base/buf.c base/err.c base/mem.c base/log.c */
+/* deps: io/k8s.c io/k8s_req.c io/tls.c io/ev.c codec/http.c codec/http_body.c core/cidr.c base/buf.c base/err.c base/mem.c base/log.c base/util.c */
 /* libs: -lmbedtls -lmbedx509 -lmbedcrypto */
 /*
  * test_k8s.c: the API client against tests/k8s/testsrv.py, a canned HTTPS server on
