@@ -3,13 +3,14 @@
  * k8s.c: the Kubernetes API client (see k8s.h): the client itself, its credentials (CA,
  * client identity and bearer token, copied into memory we wipe; a token file re-read on a
  * timer or after a 401), a small cache of TLS configurations by server name, and starting a
- * request: check the server, build the request, resolve the name and take a TLS
- * configuration, then hand it to the connection state machine in k8s_req.c.
+ * request: check the server, build the request, then take an idle connection to that server
+ * (k8s_pool.c) or resolve the name, take a TLS configuration and connect, and hand it to the
+ * connection state machine in k8s_req.c.
  *
  * A request that fails before it reaches the loop reports through its timer rescheduled to
  * 0 ms, so done never runs inside k8s_request(). Host names are resolved with a blocking
  * getaddrinfo(): the agent talks to one API server, normally named by an IP address, and a
- * DNS name is looked up once per request, which the loop can afford.
+ * DNS name is looked up once per new connection, which the loop can afford.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -289,6 +290,7 @@ int k8s_client_new(struct ev *ev, const struct k8s_auth *auth, struct k8s_client
 		return -ENOMEM;
 	}
 	c->ev = ev;
+	c->pool_idle_ms = K8S_POOL_IDLE_MS;
 	r = client_init(c, auth, eb);
 	if (r) {
 		k8s_client_free(c);
@@ -306,6 +308,7 @@ void k8s_client_free(struct k8s_client *c)
 		return;
 	while (c->reqs)
 		k8s_cancel(c->reqs);
+	k8s_pool_clear(c);	/* before the configurations its sessions use */
 	while ((e = c->tls)) {
 		c->tls = e->next;
 		tls_config_free(e->cfg);
@@ -340,6 +343,20 @@ void k8s_token_stale(struct k8s_client *c)
 uint64_t k8s_requests_started(const struct k8s_client *c)
 {
 	return c->started;
+}
+
+uint64_t k8s_connections_opened(const struct k8s_client *c)
+{
+	return c->opened;
+}
+
+void k8s_client_set_idle_ms(struct k8s_client *c, uint32_t ms)
+{
+	c->pool_idle_ms = ms;
+	if (!ms)
+		k8s_pool_clear(c);
+	else if (c->pool_timer)
+		(void)ev_timer_reschedule(c->ev, c->pool_timer, 0);	/* re-judge the ages */
 }
 
 /* ---- starting a request ------------------------------------------------------------------ */
@@ -424,6 +441,19 @@ static int req_build(struct k8s_req *r, const struct k8s_req_opts *o, const stru
 	return rc;
 }
 
+int k8s_req_dial(struct k8s_req *r)
+{
+	int rc = 0;
+
+	if (!r->naddr)
+		rc = req_resolve(r, &r->srv);
+	if (!rc && !r->ent)
+		rc = cfg_get(r->c, r->srv.tls_name, &r->ent, &r->eb);
+	if (!rc)
+		rc = k8s_req_connect(r, -ENOTCONN);
+	return rc;
+}
+
 static int req_start(struct k8s_req *r, const struct k8s_req_opts *o)
 {
 	const struct k8s_server *s = o->server ? o->server : &r->c->server;
@@ -435,15 +465,15 @@ static int req_start(struct k8s_req *r, const struct k8s_req_opts *o)
 		ebuf_set(&r->eb, "no valid API server address");
 		return -EDESTADDRREQ;
 	}
+	_Static_assert(sizeof(s->host) == sizeof(s->tls_name), "a host can be a TLS name");
+	r->srv = *s;
+	if (!r->srv.tls_name[0])
+		memcpy(r->srv.tls_name, s->host, sizeof(r->srv.tls_name));
 	rc = token_get(r->c, &tok, &r->eb);
 	if (!rc)
 		rc = req_build(r, o, s, tok);
-	if (!rc)
-		rc = req_resolve(r, s);
-	if (!rc)
-		rc = cfg_get(r->c, s->tls_name[0] ? s->tls_name : s->host, &r->ent, &r->eb);
-	if (!rc)
-		rc = k8s_req_connect(r, -ENOTCONN);
+	if (!rc && !k8s_req_reuse(r))
+		rc = k8s_req_dial(r);
 	return rc;
 }
 
@@ -456,6 +486,7 @@ static void req_init(struct k8s_req *r, struct k8s_client *c, const struct k8s_r
 	r->fd = -1;
 	r->stream = o->stream;
 	r->is_head = !strcmp(o->method, "HEAD");
+	r->safe = r->is_head || !strcmp(o->method, "GET");
 	r->connect_ms = o->connect_ms ? o->connect_ms : K8S_CONNECT_MS;
 	r->idle_ms = o->idle_ms ? o->idle_ms : K8S_IDLE_MS;
 	r->max_body = o->max_body ? o->max_body : K8S_MAX_BODY;

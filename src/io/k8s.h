@@ -1,8 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * k8s.h: the Kubernetes API client: HTTPS requests on non-blocking sockets, driven by the
- * agent's event loop (io/ev.h). One connection per request: a watch holds its connection for
- * minutes and LIST pages and PATCHes are few, so pooling would buy little and cost state.
+ * agent's event loop (io/ev.h).
+ *
+ * Connections are kept alive (HTTP/1.1): a request whose response ended cleanly (framed body
+ * read to its end, no "Connection: close", nothing past it) leaves its connection idle, and
+ * the next request to the same server (host, port, TLS name) reuses the most recent one
+ * instead of a new TCP connection and TLS handshake; a relist (LIST pages, then a WATCH, per
+ * resource) then runs on one connection. A watch may start on an idle connection but never
+ * leaves one behind. At most 4 idle connections per client (the oldest is closed first), each
+ * closed after 60 s unused (k8s_client_set_idle_ms) or as soon as the server closes it. Idle
+ * connections keep fds and a timer in the loop, so ev_run() does not return while one is
+ * left: k8s_client_free() closes them.
+ *
+ * Retry: a request on a reused connection that fails before any byte of its response came
+ * (the server closed the idle connection as we took it, RFC 9112 §9.3.1) is sent again,
+ * once, on a new connection, and the caller sees one request. GET and HEAD are retried
+ * after any such failure but a timeout or -ENOMEM: sending them twice is harmless. Any other
+ * method (PATCH) only when nothing at all came back: the write failed, or the socket was
+ * closed or reset with not even a TLS alert or close_notify read. That is the closing race;
+ * a server that read the PATCH and then died without a word is the rare case where it is
+ * applied twice, which a merge or strategic-merge patch of the same fields survives.
  *
  * The client knows HTTP, TLS and credentials, not Kubernetes semantics: the caller builds the
  * path (resource, query) and reads statuses and bodies (flow/watch.c turns them into a
@@ -12,9 +30,9 @@
  * Secrets: the bearer token and client key are never logged, never put in an error message,
  * and are wiped from memory before it is freed.
  *
- * Costs: a DNS name is resolved with a blocking getaddrinfo() per request (an IP literal is
- * not looked up); the CA is parsed once per TLS name (a few names are cached), not per
- * request.
+ * Costs: a DNS name is resolved with a blocking getaddrinfo() per new connection (an IP
+ * literal is not looked up); the CA is parsed once per TLS name (a few names are cached), not
+ * per request.
  */
 #ifndef VIRGIL_K8S_H
 #define VIRGIL_K8S_H
@@ -55,8 +73,8 @@ struct k8s_req;
  */
 int k8s_client_new(struct ev *ev, const struct k8s_auth *auth, struct k8s_client **out,
 		   struct ebuf *eb) __must_check;
-/* Cancels every request still running (their done callbacks are not called). NULL-safe.
- * Not from inside a callback of one of its requests. */
+/* Cancels every request still running (their done callbacks are not called) and closes the
+ * idle connections. NULL-safe. Not from inside a callback of one of its requests. */
 void k8s_client_free(struct k8s_client *c);
 /* The server for requests started from now on; running requests keep theirs. */
 void k8s_client_set_server(struct k8s_client *c, const struct k8s_server *s);
@@ -123,5 +141,14 @@ void k8s_cancel(struct k8s_req *r);
 
 /* Requests started since the client was made, for metrics and tests. */
 uint64_t k8s_requests_started(const struct k8s_client *c);
+/* TCP connections opened (connect() started, retries and failed attempts included) since
+ * the client was made: k8s_requests_started() minus this is what keep-alive saved. */
+uint64_t k8s_connections_opened(const struct k8s_client *c);
+/*
+ * For tests and tuning: close idle connections after ms unused instead of 60 s; 0 keeps none
+ * (closes those idle now, and every later one as its response ends). Applies to connections
+ * already idle too.
+ */
+void k8s_client_set_idle_ms(struct k8s_client *c, uint32_t ms);
 
 #endif

@@ -3,7 +3,9 @@
  * k8s_req.c: one Kubernetes API request's connection, once k8s.c started it (see k8s.h):
  * connect to each resolved address in turn, TLS handshake, write the request, read the head,
  * read the body by its framing and hand it to the caller whole or line by line; the connect
- * and idle timers, cancelling, and the teardown that frees the request.
+ * and idle timers, cancelling, and the teardown that frees the request. A connection starts
+ * from the pool (k8s_pool.c) when one is idle, goes back to it when the response ended
+ * cleanly, and a reused one that fails before the response is replaced once (see k8s.h).
  *
  * Every step after k8s_request() runs from the event loop. Callbacks may cancel the request
  * they belong to: a request is only freed when no handler frame of it is on the stack
@@ -154,11 +156,32 @@ static int req_deliver(struct k8s_req *r, const char *p, size_t n)
 	return rc;
 }
 
+/*
+ * The response ended cleanly: keep the connection for the next request unless the server
+ * said close, or sent more than this response (we would be out of step with it), or this is
+ * a watch (kept for minutes, it ends on a timeout or a failure). Parked before the body
+ * callback runs, so a request started from inside it can take the connection.
+ */
+static void req_park(struct k8s_req *r)
+{
+	int e;
+
+	if (r->stream || !r->resp.keep_alive || r->extra || tls_pending(r->tls))
+		return;
+	e = ev_fd_del(r->c->ev, r->fd);
+	(void)e;
+	k8s_pool_put(r->c, &r->srv, r->fd, r->tls, r->ent);
+	r->fd = -1;
+	r->tls = NULL;
+	r->ent = NULL;
+}
+
 /* The body ended cleanly: an unterminated last line still is one. */
 static int req_complete(struct k8s_req *r)
 {
 	int rc;
 
+	req_park(r);
 	if (r->stream && http_lines_pending(&r->lines)) {
 		rc = req_lines(r, "\n", 1);
 		if (rc || r->dead)
@@ -186,8 +209,10 @@ static int req_body(struct k8s_req *r, char *p, size_t n)
 
 	switch (r->resp.body) {
 	case HTTP_BODY_LENGTH:
-		if ((uint64_t)n > (uint64_t)r->left)
-			n = (size_t)r->left;	/* we never reuse the connection: extra is noise */
+		if ((uint64_t)n > (uint64_t)r->left) {
+			n = (size_t)r->left;
+			r->extra = true;
+		}
 		r->left -= (int64_t)n;
 		rc = req_deliver(r, p, n);
 		return rc || r->dead || r->left ? rc : req_complete(r);
@@ -197,6 +222,7 @@ static int req_body(struct k8s_req *r, char *p, size_t n)
 			ebuf_prefix(&r->eb, "chunked body");
 			return -EPROTO;
 		}
+		r->extra = end > 0;
 		rc = req_deliver(r, p, outn);
 		return rc || r->dead || end < 0 ? rc : req_complete(r);
 	default:
@@ -249,10 +275,12 @@ static int req_head_done(struct k8s_req *r, size_t hl)
 	if (rc)
 		return rc;
 	if (r->resp.body == HTTP_BODY_NONE ||
-	    (r->resp.body == HTTP_BODY_LENGTH && r->left == 0))
+	    (r->resp.body == HTTP_BODY_LENGTH && r->left == 0)) {
+		r->extra = r->head.len > hl;
 		rc = req_complete(r);
-	else if (r->head.len > hl)
+	} else if (r->head.len > hl) {
 		rc = req_body(r, r->head.p + hl, r->head.len - hl);
+	}
 	buf_free(&r->head);	/* no view into it is held after the callbacks returned */
 	return rc;
 }
@@ -313,6 +341,7 @@ static int sock_open(struct k8s_req *r, const struct sockaddr_storage *sa, sockl
 		return -errno;
 	/* requests are written whole: no reason to wait for an ACK before the last segment */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	r->c->opened++;
 	if (connect(fd, (const struct sockaddr *)sa, len) < 0 && errno != EINPROGRESS &&
 	    errno != EINTR) {
 		rc = -errno;
@@ -390,7 +419,8 @@ static int req_write(struct k8s_req *r)
 			return (int)n;
 		r->out_off += (size_t)n;
 	}
-	buf_wipe(&r->out);
+	if (!r->reused)
+		buf_wipe(&r->out);	/* else kept until the response starts, for a retry */
 	r->phase = K8S_PH_HEAD;
 	return 0;
 }
@@ -413,8 +443,13 @@ static int req_read(struct k8s_req *r)
 
 	if (n == -EAGAIN)
 		return -EAGAIN;
-	if (n <= 0)
+	if (n <= 0) {
+		r->spoke = n == 0 || (n != -ECONNRESET && n != -EPIPE);
 		return req_eof(r, (int)n);
+	}
+	if (!r->got)
+		buf_wipe(&r->out);
+	r->got = true;
 	(void)ev_timer_reschedule(r->c->ev, r->timer, r->idle_ms);
 	if (r->phase == K8S_PH_HEAD)
 		return req_head(r, (size_t)n);
@@ -444,6 +479,35 @@ static int req_run(struct k8s_req *r)
 	return rc;
 }
 
+/*
+ * A reused connection that failed before the response started: most likely the server closed
+ * it as we took it. Send the request again on a new connection, once, if the method allows
+ * (k8s.h: GET and HEAD after anything but a timeout or -ENOMEM, others only when nothing at
+ * all came back). true: handled, the request goes on or has finished.
+ */
+static bool req_retry(struct k8s_req *r, int err)
+{
+	int rc;
+
+	if (!r->reused || r->retried || r->got || err == -ENOMEM || err == -ETIMEDOUT)
+		return false;
+	if (!r->safe && (r->spoke || (err != -ECONNRESET && err != -EPIPE)))
+		return false;
+	log_debug("k8s: %s: reused connection failed before the response (%s), "
+		  "sending again on a new one", r->what, r->eb.msg);
+	k8s_req_close(r);
+	r->reused = false;
+	r->retried = true;
+	r->out_off = 0;
+	r->phase = K8S_PH_CONNECT;
+	ebuf_clear(&r->eb);
+	(void)ev_timer_reschedule(r->c->ev, r->timer, r->connect_ms);
+	rc = k8s_req_dial(r);
+	if (rc)
+		req_finish(r, rc, r->eb.msg);
+	return true;
+}
+
 static void req_io(struct ev *ev, int fd, unsigned revents, void *ctx)
 {
 	struct k8s_req *r = ctx;
@@ -454,9 +518,28 @@ static void req_io(struct ev *ev, int fd, unsigned revents, void *ctx)
 		rc = req_connected(r);
 	if (!rc)
 		rc = req_run(r);
-	if (rc && rc != -EAGAIN)
+	if (rc && rc != -EAGAIN && !req_retry(r, rc))
 		req_finish(r, rc, r->eb.msg);
 	req_leave(r);
+}
+
+bool k8s_req_reuse(struct k8s_req *r)
+{
+	struct k8s_client *c = r->c;
+
+	if (!k8s_pool_take(c, &r->srv, &r->fd, &r->tls, &r->ent))
+		return false;
+	if (ev_fd_add(c->ev, r->fd, POLLOUT, req_io, r)) {
+		k8s_req_close(r);	/* not registered: the -ENOENT inside is harmless */
+		k8s_cfg_put(c, r->ent);
+		r->ent = NULL;
+		return false;
+	}
+	log_debug("k8s: %s: on an idle connection", r->what);
+	r->reused = true;
+	r->phase = K8S_PH_WRITE;
+	(void)ev_timer_reschedule(c->ev, r->timer, r->idle_ms);
+	return true;
 }
 
 void k8s_req_timer(struct ev *ev, uint64_t id, void *ctx)

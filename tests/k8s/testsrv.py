@@ -9,7 +9,19 @@ sliced, stalled or broken, so the client's state machine meets every case on pur
 
 Listens on 127.0.0.1, port 0 twice: TLS, and a raw TCP port that accepts and never speaks
 (connect/handshake timeouts). Prints "PORTS <tls> <raw>" on stdout once both listen, then
-serves until killed. Every connection gets its own thread and is closed after one response.
+serves until killed. Every connection gets its own thread and a number (1, 2, ... in the order
+accepted), and is closed after one response unless the request's query asks otherwise.
+
+Query options (any path; the path is matched without its query):
+  keep              keep the connection for another request after this response
+  close-hdr         (with keep) answer with "Connection: close" but leave the socket open, so
+                    only the header can tell the client not to reuse it
+  idle-close=MS     (with keep) close the connection with close_notify if no request comes
+                    within MS milliseconds
+  drop-next=HOW     (with keep) close the connection when the next request on it arrives,
+                    without answering: HOW is "abrupt" (TCP close) or "notify" (close_notify
+                    first), as a server that timed the idle connection out just then would
+  extra             (/conn) bytes after the body, in the same TLS record
 
 Paths (GET unless said):
   /len              200, Content-Length body (HEAD: the head alone)
@@ -30,20 +42,27 @@ Paths (GET unless said):
   /smuggle          Content-Length and Transfer-Encoding together (must be refused)
   /badchunk         a chunk size that is not hex
   /echo (any method) 200, body = "METHOD content-type\\n" + request body
+  /conn             200, body = "conn=<connection number> n=<request number on it>"
 """
+import itertools
 import socket
 import ssl
 import sys
 import threading
 import time
+import urllib.parse
+
+CONN_IDS = itertools.count(1)
+CONN_LOCK = threading.Lock()
 
 
-def read_request(conn):
-    data = b""
+def read_request(conn, data):
+    """One request from conn, data being what was read past the previous one.
+    Returns head, target, body and what was read past this request (head None at EOF)."""
     while b"\r\n\r\n" not in data:
         got = conn.recv(4096)
         if not got:
-            return None, None, b""
+            return None, None, b"", b""
         data += got
     head, _, rest = data.partition(b"\r\n\r\n")
     head += b"\r\n\r\n"
@@ -57,7 +76,7 @@ def read_request(conn):
         if not got:
             break
         rest += got
-    return head, head.split(b" ")[1].decode(), rest
+    return head, head.split(b" ")[1].decode(), rest[:length], rest[length:]
 
 
 def header(head, name):
@@ -89,7 +108,7 @@ def send_records(conn, parts):
         conn.sendall(p)   # one TLS record each
 
 
-def respond(conn, method, path, head, body):
+def respond(conn, method, path, head, body, info):
     if path == "/len":
         resp = with_len(b"200 OK", b'{"kind":"Status","status":"Success"}')
         conn.sendall(resp.split(b"\r\n\r\n")[0] + b"\r\n\r\n" if method == "HEAD" else resp)
@@ -146,18 +165,53 @@ def respond(conn, method, path, head, body):
     elif path == "/echo":
         ct = header(head, b"content-type")
         conn.sendall(with_len(b"200 OK", method.encode() + b" " + ct + b"\n" + body))
+    elif path == "/conn":
+        extra = b"Connection: close\r\n" if "close-hdr" in info["opts"] else b""
+        resp = with_len(b"200 OK", b"conn=%d n=%d" % (info["id"], info["n"]), extra)
+        conn.sendall(resp + (b"HTTP/1.1 200 OK\r\n" if "extra" in info["opts"] else b""))
     else:
         conn.sendall(with_len(b"404 Not Found", b"{}"))
 
 
+def drop(conn, how):
+    if how == "notify":
+        conn.unwrap()   # sends close_notify (and waits for the client's, or its close)
+    conn.close()
+
+
+def serve(conn, cid):
+    """Requests on one connection until one without "keep", or a drop."""
+    data, info, dropping = b"", {"id": cid, "n": 0}, None
+    while True:
+        try:
+            head, target, body, data = read_request(conn, data)
+        except socket.timeout:
+            drop(conn, "notify")    # idle-close: the client left it idle too long
+            return
+        conn.settimeout(60)
+        if head is None:
+            break
+        if dropping:
+            drop(conn, dropping)
+            return
+        path, _, query = target.partition("?")
+        info["n"] += 1
+        info["opts"] = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        respond(conn, head.split(b" ")[0].decode(), path, head, body, info)
+        if "keep" not in info["opts"]:
+            break
+        dropping = info["opts"].get("drop-next")
+        if "idle-close" in info["opts"]:
+            conn.settimeout(int(info["opts"]["idle-close"]) / 1000.0)
+    conn.close()
+
+
 def handle(ctx, raw):
+    with CONN_LOCK:
+        cid = next(CONN_IDS)
     try:
         raw.settimeout(60)
-        conn = ctx.wrap_socket(raw, server_side=True)
-        head, path, body = read_request(conn)
-        if head is not None:
-            respond(conn, head.split(b" ")[0].decode(), path, head, body)
-        conn.close()
+        serve(ctx.wrap_socket(raw, server_side=True), cid)
     except Exception:   # clients that give up halfway are part of the tests
         pass
     finally:

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: io/k8s.c io/k8s_req.c io/tls.c io/ev.c codec/http.c codec/http_body.c core/cidr.c base/buf.c base/err.c base/mem.c base/log.c base/util.c */
+/* deps: io/k8s.c io/k8s_req.c io/k8s_pool.c io/tls.c io/ev.c codec/http.c codec/http_body.c core/cidr.c base/buf.c base/err.c base/mem.c base/log.c base/util.c */
 /* libs: -lmbedtls -lmbedx509 -lmbedcrypto */
 /*
  * test_k8s.c: the API client against tests/k8s/testsrv.py, a canned HTTPS server on
@@ -13,7 +13,12 @@
  * k8s_token_stale() and failing without a token file; 401, 429 with Retry-After; truncation,
  * smuggling and bad chunks; body and line limits; connect, handshake and idle timeouts;
  * refused connections and a wrong CA; cancelling from inside every callback; 20 requests at
- * once; every allocation failing in turn.
+ * once; every allocation failing in turn. Keep-alive: sequential requests, a LIST then a
+ * WATCH, on one connection (counted by the client, numbered by the server); not reused after
+ * "Connection: close" or bytes past the response; an idle connection the server closes,
+ * notices at once, found closed when taken, or drops as the next request arrives (sent
+ * again for GET, and for PATCH only without a word from the server); the idle timeout; the
+ * bound of 4; teardown with a pooled fd that has fired.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +43,8 @@ static int tls_port, raw_port, closed_port;
 static pid_t srv_pid = -1;
 static int srv_out = -1;	/* the server's stdout: kept open, so it never writes into EPIPE */
 static struct ev *ev;
+static int stop_after;	/* > 0: the loop stops when that many more done callbacks ran */
+static int done_seq;	/* done callbacks so far, for their order */
 
 static const char *const events[] = {
 	"{\"type\":\"ADDED\",\"object\":{\"metadata\":"
@@ -174,6 +181,7 @@ struct call {
 	char lines[8192];
 	size_t lines_len;
 	int cancel_at_line, cancel_in_head, cancel_in_body, cancel_in_done, head_ret;
+	int order;		/* done_seq when done ran */
 	struct call *cancel_other;	/* its request is cancelled from done, if still running */
 	uint64_t t0, t_done;
 };
@@ -223,6 +231,9 @@ static void on_done(void *ctx, int err, const char *why)
 	struct call *k = ctx;
 
 	k->ndone++;
+	k->order = ++done_seq;
+	if (stop_after && --stop_after == 0)
+		ev_stop(ev);
 	k->req = NULL;
 	k->err = err;
 	snprintf(k->why, sizeof(k->why), "%s", why);
@@ -547,6 +558,251 @@ static void test_many(struct k8s_client *c)
 	is_int(good, 20, "20 concurrent requests on one loop, each answered right");
 }
 
+/* ---- keep-alive -------------------------------------------------------------------------- */
+
+/* The connection number testsrv.py gave the request's connection (/conn), or -1. */
+static int conn_id(const struct call *k)
+{
+	int id, n;
+
+	return sscanf(k->body, "conn=%d n=%d", &id, &n) == 2 ? id : -1;
+}
+
+/* A request that leaves its connection idle: its done stops the loop, which the idle
+ * connection would otherwise keep running. */
+static void expect_kept(struct k8s_client *c, struct k8s_req_opts o, struct call *k,
+			const char *what)
+{
+	stop_after = 1;
+	expect_ok(c, o, k, what);
+	stop_after = 0;
+}
+
+static void test_reuse(void)
+{
+	struct k8s_client *c = client(ca_path, tok_path, NULL);
+	struct k8s_server named = server("127.0.0.1", tls_port, "::1");	/* also in the SANs */
+	struct k8s_req_opts o;
+	struct call k[6] = { { 0 } };
+
+	expect_kept(c, get("/conn?keep"), &k[0], "first GET");
+	expect_kept(c, get("/conn?keep"), &k[1], "second GET");
+	is_int(k8s_connections_opened(c), 1, "two sequential GETs: one connection opened");
+	ok(conn_id(&k[0]) > 0 && conn_id(&k[1]) == conn_id(&k[0]), "the server saw one connection");
+	ok(strstr(k[1].body, " n=2") != NULL, "the second request was its second");
+
+	o = get("/echo?keep");
+	o.method = "PATCH";
+	o.content_type = "application/merge-patch+json";
+	o.body = "{}";
+	o.body_len = 2;
+	expect_kept(c, o, &k[2], "PATCH on the idle connection");
+	is_str(k[2].body, "PATCH application/merge-patch+json\n{}", "PATCH body whole");
+	o = get("/len?keep");
+	o.method = "HEAD";
+	expect_kept(c, o, &k[3], "HEAD: head only, connection kept");
+	expect_kept(c, get("/conn?keep"), &k[4], "GET after PATCH and HEAD");
+	ok(conn_id(&k[4]) == conn_id(&k[0]) && strstr(k[4].body, " n=5"), "still the same one");
+	is_int(k8s_connections_opened(c), 1, "five requests, one connection");
+	is_int(k8s_requests_started(c), 5, "five requests started");
+
+	/* another TLS name is another server, even at the same address and port */
+	o = get("/conn?keep");
+	o.server = &named;
+	expect_kept(c, o, &k[5], "same address, TLS name given");
+	ok(k8s_connections_opened(c) == 2 && conn_id(&k[5]) != conn_id(&k[0]),
+	   "a different key: a new connection");
+	k8s_client_free(c);
+	loop();	/* nothing left in the loop once the client is gone */
+}
+
+/* The server, or what it sent, says the connection is spent: the next request opens one. */
+static void test_not_kept(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct call k[6] = { { 0 } };
+
+	expect_kept(c, get("/conn?keep&close-hdr"), &k[0], "Connection: close");
+	expect_kept(c, get("/conn?keep"), &k[1], "next request");
+	ok(k8s_connections_opened(c) == 2 && conn_id(&k[1]) != conn_id(&k[0]),
+	   "Connection: close (socket left open): not reused");
+
+	expect_kept(c, get("/conn?keep&extra"), &k[2], "bytes past the body (on k[1]'s)");
+	expect_kept(c, get("/conn?keep"), &k[3], "next request");
+	ok(k8s_connections_opened(c) == 3 && conn_id(&k[3]) != conn_id(&k[2]),
+	   "bytes read past the response: not reused");
+
+	/* the server closes after a response framed by Content-Length, saying nothing */
+	expect_ok(c, get("/conn"), &k[4], "server closes after the response");
+	ok(k[4].ndone == 1, "the loop ended: the pool noticed the close");
+	k8s_client_free(c);
+}
+
+static void test_server_closes(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct call k[6] = { { 0 } };
+	uint64_t t0;
+
+	/* the loop runs while the server closes the idle connection */
+	t0 = ev_now();
+	expect_ok(c, get("/conn?keep&idle-close=100"), &k[0], "server closes it after 100 ms");
+	ok(ev_now() - t0 >= 100, "the loop ended when the server closed the idle connection");
+	expect_kept(c, get("/conn?keep"), &k[1], "next request");
+	ok(k8s_connections_opened(c) == 2 && conn_id(&k[1]) != conn_id(&k[0]), "a new connection");
+
+	/* the server closes it while the loop is not looking: found closed when taken */
+	expect_kept(c, get("/conn?keep&idle-close=50"), &k[2], "server closes it after 50 ms");
+	ok(conn_id(&k[2]) == conn_id(&k[1]), "(on the connection k[1] left)");
+	usleep(300 * 1000);
+	expect_kept(c, get("/conn?keep"), &k[3], "request after the close, loop not run");
+	ok(k8s_connections_opened(c) == 3 && strstr(k[3].body, " n=1"),
+	   "closed connection seen when taken: a new one");
+	k8s_client_free(c);
+}
+
+/* The server closes the connection as the next request arrives on it: sent again or not. */
+static void test_retry(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct k8s_req_opts p = get("/echo?keep");
+	struct call k[10] = { { 0 } };
+
+	p.method = "PATCH";
+	p.body = "{\"x\":1}";
+	p.body_len = 7;
+	/* each "then dropped" request runs on the connection the one before left idle */
+	expect_kept(c, get("/conn?keep&drop-next=abrupt"), &k[0], "GET, then dropped");
+	expect_kept(c, get("/conn?keep"), &k[1], "GET on the dropped connection succeeds");
+	ok(conn_id(&k[1]) != conn_id(&k[0]) && strstr(k[1].body, " n=1"),
+	   "GET sent again on a new connection (TCP close)");
+	expect_kept(c, get("/conn?keep&drop-next=notify"), &k[2], "GET, then close_notify");
+	expect_kept(c, get("/conn?keep"), &k[3], "GET after close_notify succeeds");
+	ok(conn_id(&k[3]) != conn_id(&k[2]), "GET sent again (close_notify)");
+	is_int(k8s_connections_opened(c), 3, "one more connection per drop");
+
+	expect_kept(c, get("/conn?keep&drop-next=abrupt"), &k[4], "GET, then dropped");
+	expect_kept(c, p, &k[5], "PATCH on a connection closed without a word");
+	is_str(k[5].body, "PATCH \n{\"x\":1}", "PATCH sent again: nothing came back");
+	is_int(k8s_connections_opened(c), 4, "on a new connection");
+	expect_kept(c, get("/conn?keep&drop-next=notify"), &k[6], "GET, then close_notify");
+	stop_after = 1;
+	expect_err(c, p, &k[7], -ECONNRESET, "before the end",
+		   "PATCH answered by close_notify: not sent again, -ECONNRESET");
+	stop_after = 0;
+	is_int(k8s_connections_opened(c), 4, "no new connection for it");
+	is_int(k8s_requests_started(c), 8, "the caller saw each request once");
+	k8s_client_free(c);
+}
+
+static void test_idle_timeout(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct call k[4] = { { 0 } };
+	uint64_t t0;
+
+	k8s_client_set_idle_ms(c, 200);
+	expect_kept(c, get("/conn?keep"), &k[0], "kept, 200 ms idle bound");
+	t0 = ev_now();
+	loop();
+	ok(ev_now() - t0 >= 150 && ev_now() - t0 < 3000, "closed by the idle timer after 200 ms");
+	expect_kept(c, get("/conn?keep"), &k[1], "next request");
+	ok(k8s_connections_opened(c) == 2 && strstr(k[1].body, " n=1"), "on a new connection");
+	k8s_client_set_idle_ms(c, 0);
+	loop();	/* returns at once: setting 0 closed the idle connection */
+	expect_ok(c, get("/conn?keep"), &k[2], "idle bound 0: nothing kept (the loop ends)");
+	is_int(k8s_connections_opened(c), 3, "a new connection");
+	k8s_client_free(c);
+}
+
+/* A LIST's connection carries the WATCH that follows; a watch's is never kept. */
+static void test_list_watch(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct k8s_req_opts w = get("/watch?keep");
+	struct call k[4] = { { 0 } };
+
+	w.stream = true;
+	expect_kept(c, get("/conn?keep"), &k[0], "LIST");
+	expect_ok(c, w, &k[1], "WATCH after it (the loop ends: its connection is not kept)");
+	is_int(k[1].nlines, 3, "three events");
+	is_int(k8s_connections_opened(c), 1, "LIST then WATCH: one connection");
+	expect_kept(c, get("/conn?keep"), &k[2], "LIST after the watch");
+	is_int(k8s_connections_opened(c), 2, "the watch's connection was not kept");
+	k8s_client_free(c);
+}
+
+static int ids_in_order(const struct call *k, int n, int from_order, int *ids)
+{
+	int i, m = 0;
+
+	for (i = 0; i < n; i++)
+		if (k[i].order >= from_order)
+			ids[m++] = conn_id(&k[i]);
+	return m;
+}
+
+static bool id_in(int id, const int *ids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Six connections end at once; the four parked last are kept, the oldest two closed. */
+static void test_pool_bound(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct k8s_req_opts o = get("/conn?keep");
+	struct call a[6] = { { 0 } }, b[6] = { { 0 } };
+	int i, last[6], nlast, reused = 0, good = 0;
+
+	stop_after = 6;
+	for (i = 0; i < 6; i++)
+		is_int(start(c, &o, &a[i]), 0, "started");
+	loop();
+	for (i = 0; i < 6; i++)
+		good += a[i].err == 0 && conn_id(&a[i]) > 0;
+	is_int(good, 6, "six concurrent requests");
+	is_int(k8s_connections_opened(c), 6, "on six connections");
+	nlast = ids_in_order(a, 6, done_seq - 3, last);
+	stop_after = 6;
+	for (i = 0; i < 6; i++)
+		is_int(start(c, &o, &b[i]), 0, "started");
+	loop();
+	stop_after = 0;
+	for (i = 0; i < 6; i++) {
+		if (b[i].err)
+			diag("request %d: %s", i, b[i].why);
+		reused += strstr(b[i].body, " n=2") && id_in(conn_id(&b[i]), last, nlast);
+	}
+	is_int(reused, 4, "four reused: the last four that went idle");
+	is_int(k8s_connections_opened(c), 8, "two new ones");
+	k8s_client_free(c);
+	loop();
+}
+
+/* Teardown while a pooled fd is readable, and a cancel on a reused connection. */
+static void test_pool_teardown(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct k8s_req_opts o = get("/stall");
+	struct call k[4] = { { 0 } };
+
+	expect_kept(c, get("/conn?keep"), &k[0], "kept");
+	is_int(start(c, &o, &k[1]), 0, "a request on the idle connection");
+	k8s_cancel(k[1].req);
+	is_int(k8s_connections_opened(c), 1, "it had taken the idle connection");
+	expect_kept(c, get("/conn?keep&idle-close=20"), &k[2], "a fresh one, kept");
+	usleep(200 * 1000);	/* its fd turns readable, unseen */
+	k8s_client_free(c);
+	loop();	/* no callback for the freed client's fd */
+	ok(k[1].ndone == 0, "cancelled request: no done");
+}
+
 static void test_args(void)
 {
 	struct k8s_client *c = client(ca_path, NULL, NULL);
@@ -579,41 +835,65 @@ static void test_args(void)
 	k8s_client_free(c);
 }
 
-/* Every allocation of client set-up and one request, failing in turn. */
-static void test_faults(const char *path, bool stream)
+/* One request of a fault run; the loop stops at its done (an idle connection may stay). */
+static int fault_req(struct k8s_client *c, const struct k8s_req_opts *o, struct call *k,
+		     unsigned long n, int *bad)
+{
+	int rc;
+
+	stop_after = 1;
+	rc = k8s_request(c, o, &ops, k, NULL);
+	if (!rc && ev_run(ev))
+		(*bad)++;
+	stop_after = 0;
+	if (!rc && (k->ndone != 1 || (k->err && k->err != -ENOMEM))) {
+		diag("n=%lu: ndone %d err %d %s", n, k->ndone, k->err, k->why);
+		(*bad)++;
+	}
+	return rc;
+}
+
+/*
+ * Every allocation of client set-up and nreq requests in a row, failing in turn. With
+ * nreq 2 on a path that keeps the connection, the second reuses the first's (unless a
+ * failure closed it) and the client is freed with it idle; the loop must then be empty.
+ */
+static void test_faults(const char *path, bool stream, int nreq)
 {
 	struct k8s_auth a = { .token_file = tok_path, .ca = { .path = ca_path } };
 	struct k8s_server s = server("127.0.0.1", tls_port, "");
 	struct k8s_req_opts o = get(path);
 	unsigned long n, calls = 0;
-	int bad = 0, runs = 0;
+	int bad = 0, runs = 0, i;
 
 	o.stream = stream;
-	for (n = 1; n < 2000; n++) {
-		struct call k = { 0 };
+	for (n = 1; n < 4000; n++) {
+		struct call k[2] = { { 0 } };
 		struct k8s_client *c = NULL;
+		uint64_t opened = 0;
 		int rc;
 
 		fault_reset(n);
 		rc = k8s_client_new(ev, &a, &c, NULL);
-		if (!rc) {
+		if (!rc)
 			k8s_client_set_server(c, &s);
-			rc = k8s_request(c, &o, &ops, &k, NULL);
-			if (!rc && ev_run(ev))
-				bad++;
-			if (!rc && (k.ndone != 1 || (k.err && k.err != -ENOMEM))) {
-				diag("n=%lu: ndone %d err %d %s", n, k.ndone, k.err, k.why);
-				bad++;
-			}
-		}
+		for (i = 0; !rc && i < nreq; i++)
+			rc = fault_req(c, &o, &k[i], n, &bad);
 		if (rc && rc != -ENOMEM)
 			bad++;
+		if (c)
+			opened = k8s_connections_opened(c);
 		k8s_client_free(c);
+		if (ev_run(ev))
+			bad++;
 		calls = fault_reset(0);
 		runs++;
 		if (calls < n) {
-			ok(rc == 0 && k.err == 0 && (stream ? k.nlines == 3 : k.nbody == 1),
+			ok(rc == 0 && k[nreq - 1].err == 0 &&
+			   (stream ? k[0].nlines == 3 : k[nreq - 1].nbody == 1),
 			   "the run without an injected failure succeeds");
+			if (nreq > 1)
+				is_int(opened, 1, "on one connection");
 			break;
 		}
 	}
@@ -630,6 +910,21 @@ static void measure(struct k8s_client *c)
 	for (i = 0; i < 10; i++)
 		call(c, get("/len"), &k[i]);
 	diag("10 sequential requests: %.1f ms each (ASan build)", (double)(ev_now() - t0) / 10);
+}
+
+static void measure_kept(void)
+{
+	struct k8s_client *c = client(ca_path, NULL, NULL);
+	struct call k[10] = { { 0 } };
+	uint64_t t0 = ev_now();
+	int i;
+
+	for (i = 0; i < 10; i++)
+		expect_kept(c, get("/len?keep"), &k[i], "kept");
+	diag("10 sequential requests on one kept connection: %.1f ms each (ASan build)",
+	     (double)(ev_now() - t0) / 10);
+	is_int(k8s_connections_opened(c), 1, "10 requests, one connection");
+	k8s_client_free(c);
 }
 
 int main(void)
@@ -667,8 +962,18 @@ int main(void)
 	test_args();
 	measure(c);
 	k8s_client_free(c);
-	test_faults("/len", false);
-	test_faults("/watch", true);
+	test_reuse();
+	test_not_kept();
+	test_server_closes();
+	test_retry();
+	test_idle_timeout();
+	test_list_watch();
+	test_pool_bound();
+	test_pool_teardown();
+	measure_kept();
+	test_faults("/len", false, 1);
+	test_faults("/watch", true, 1);
+	test_faults("/conn?keep", false, 2);
 
 	ev_free(ev);
 	kill(srv_pid, SIGTERM);
