@@ -114,6 +114,12 @@ struct k8s_req_ops {
 	 * the server ends it with TLS close_notify; otherwise done gets -ECONNRESET. */
 	int (*body)(void *ctx, const char *p, size_t n);
 	/*
+	 * not stream, optional: the body as it arrives, decoded from its framing, in pieces split
+	 * anywhere (a LIST fed to an incremental parser, so no body is held whole). When set,
+	 * body is not called; max_body bounds the total. Return < 0 to end the request.
+	 */
+	int (*chunk)(void *ctx, const char *p, size_t n);
+	/*
 	 * Exactly once, last: 0 after a complete response, else -errno with a reason for the
 	 * log: -ETIMEDOUT (connect or idle bound), -ECONNREFUSED, -ECONNRESET (closed early),
 	 * -EKEYREJECTED (certificate refused), -EPROTO (TLS or HTTP violation), -EMSGSIZE (over

@@ -89,7 +89,7 @@ struct k8s_req {
 	bool stream;
 	bool is_head;		/* a HEAD request: the response's framing describes no body */
 	bool dead;		/* done has run (or runs) or it was cancelled: no more calls out */
-	bool cb_stop;		/* a line callback ended it */
+	bool cb_stop;		/* a line or chunk callback ended it */
 	bool safe;		/* GET or HEAD: may be sent twice (see k8s_req_retry) */
 	bool reused;		/* the connection came from the pool */
 	bool retried;		/* the one retry on a new connection is spent */
@@ -101,6 +101,7 @@ struct k8s_req {
 	uint64_t timer;		/* connect bound, then idle bound, or the deferred failure */
 	uint32_t connect_ms, idle_ms;
 	size_t max_body;
+	size_t delivered;	/* body bytes handed to the chunk callback */
 	struct k8s_server srv;	/* where it goes; tls_name filled in (the pool's key) */
 	struct sockaddr_storage addr[K8S_ADDRS];
 	socklen_t alen[K8S_ADDRS];

@@ -140,6 +140,26 @@ static int req_lines(struct k8s_req *r, const char *p, size_t n)
 	return rc;
 }
 
+/* Chunk mode: hand the bytes on as they come, counting them against max_body. */
+static int req_chunk(struct k8s_req *r, const char *p, size_t n)
+{
+	int rc;
+
+	r->delivered += n;
+	if (r->delivered > r->max_body) {
+		ebuf_set(&r->eb, "body longer than %zu bytes", r->max_body);
+		return -EMSGSIZE;
+	}
+	rc = r->ops.chunk(r->ctx, p, n);
+	if (r->dead)
+		return -ECANCELED;
+	if (rc < 0) {
+		ebuf_set(&r->eb, "stopped by the chunk callback");
+		r->cb_stop = true;
+	}
+	return rc < 0 ? rc : 0;
+}
+
 static int req_deliver(struct k8s_req *r, const char *p, size_t n)
 {
 	int rc;
@@ -148,6 +168,8 @@ static int req_deliver(struct k8s_req *r, const char *p, size_t n)
 		return 0;
 	if (r->stream)
 		return req_lines(r, p, n);
+	if (r->ops.chunk)
+		return req_chunk(r, p, n);
 	rc = buf_add(&r->body, p, n);
 	if (rc == -EMSGSIZE)
 		ebuf_set(&r->eb, "body longer than %zu bytes", r->max_body);
@@ -187,7 +209,7 @@ static int req_complete(struct k8s_req *r)
 		if (rc || r->dead)
 			return rc;
 	}
-	if (!r->stream && r->ops.body) {
+	if (!r->stream && r->ops.body && !r->ops.chunk) {
 		rc = r->ops.body(r->ctx, r->body.p ? r->body.p : "", r->body.len);
 		if (r->dead)
 			return 0;
@@ -247,7 +269,8 @@ static int req_body_start(struct k8s_req *r)
 		http_lines_init(&r->lines, r->max_body);
 	r->body.max = r->max_body;
 	/* a known length is allocated once, not grown by doubling */
-	if (!r->stream && h->body == HTTP_BODY_LENGTH && buf_reserve(&r->body, (size_t)r->left)) {
+	if (!r->stream && !r->ops.chunk && h->body == HTTP_BODY_LENGTH &&
+	    buf_reserve(&r->body, (size_t)r->left)) {
 		ebuf_set(&r->eb, "body: out of memory");
 		return -ENOMEM;
 	}

@@ -244,7 +244,9 @@ static void on_done(void *ctx, int err, const char *why)
 		k8s_cancel(k->cancel_other->req);
 }
 
-static const struct k8s_req_ops ops = { on_head, on_line, on_body, on_done };
+static const struct k8s_req_ops ops = {
+	.head = on_head, .line = on_line, .body = on_body, .done = on_done,
+};
 
 static struct k8s_req_opts get(const char *path)
 {
@@ -328,6 +330,52 @@ static void test_bodies(struct k8s_client *c)
 	o.body_len = 7;
 	expect_ok(c, o, &k5, "PATCH with a body");
 	is_str(k5.body, "PATCH application/merge-patch+json\n{\"a\":1}", "method, type, body sent");
+}
+
+/* Chunk mode: the body arrives in pieces, whole in the end, never held by the client. */
+static struct {
+	char buf[200000];
+	size_t len, calls;
+} chunks;
+
+static int on_chunk(void *ctx, const char *p, size_t n)
+{
+	chunks.calls++;
+	if (chunks.len + n <= sizeof(chunks.buf))
+		memcpy(chunks.buf + chunks.len, p, n);
+	chunks.len += n;
+	return 0;
+}
+
+static void test_chunks(struct k8s_client *c)
+{
+	static const struct k8s_req_ops cops = {
+		.head = on_head, .chunk = on_chunk, .body = on_body, .done = on_done,
+	};
+	struct call k = { 0 }, k2 = { 0 }, k3 = { 0 };
+	struct k8s_req_opts o = get("/chunked");
+
+	memset(&chunks, 0, sizeof(chunks));
+	is_int(k8s_request(c, &o, &cops, &k, &k.req), 0, "chunk mode: start");
+	loop();
+	ok(k.ndone == 1 && k.err == 0, "chunk mode: chunked body completes");
+	ok(chunks.len == 36 && !memcmp(chunks.buf, "0123456789abcdefghijklmnopqrstuvwxyz", 36),
+	   "chunk mode: the pieces join to the whole decoded body");
+	ok(chunks.calls > 1, "chunk mode: more than one piece (one per record)");
+	is_int(k.nbody, 0, "chunk mode: the body callback is not called");
+
+	memset(&chunks, 0, sizeof(chunks));
+	o = get("/big");
+	is_int(k8s_request(c, &o, &cops, &k2, &k2.req), 0, "chunk mode: big body");
+	loop();
+	ok(k2.ndone == 1 && k2.err == 0 && chunks.len == 100000, "chunk mode: 100,000 bytes");
+
+	memset(&chunks, 0, sizeof(chunks));
+	o.max_body = 1000;
+	is_int(k8s_request(c, &o, &cops, &k3, &k3.req), 0, "chunk mode: over max_body");
+	loop();
+	ok(k3.ndone == 1 && k3.err == -EMSGSIZE && chunks.len <= 1000,
+	   "chunk mode: max_body bounds the total delivered");
 }
 
 static void test_framing_errors(struct k8s_client *c)
@@ -952,6 +1000,7 @@ int main(void)
 
 	c = client(ca_path, tok_path, NULL);
 	test_bodies(c);
+	test_chunks(c);
 	test_framing_errors(c);
 	test_stream(c);
 	test_headers();
