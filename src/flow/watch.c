@@ -15,6 +15,7 @@
 #include "../base/log.h"
 #include "../base/mem.h"
 #include "../codec/http.h"
+#include "../codec/jsonlist.h"
 #include "../core/backoff.h"
 #include "../core/cache.h"
 #include "../core/k8sobj.h"
@@ -23,6 +24,13 @@
 #include "watch.h"
 
 #define WATCH_PAGE "500"
+/*
+ * A LIST body is scanned item by item as it arrives (R2.5 of the client notes): servers may
+ * ignore limit on resourceVersion=0 and send every pod at once (60 MB is realistic), so only
+ * one item's text is ever held. These bound one item and the whole body.
+ */
+#define WATCH_ITEM_MAX (8u << 20)
+#define WATCH_LIST_MAX ((size_t)1 << 30)
 /* Real API servers send a bookmark about every minute; twice that silent means a dead link. */
 #define WATCH_IDLE_MS (120 * 1000)
 #define WATCH_LIST_IDLE_MS (60 * 1000)
@@ -50,6 +58,9 @@ struct watch {
 	int status;
 	int64_t retry_after;
 	/* LIST in progress */
+	struct jsonlist jl;
+	bool jl_on;
+	size_t nbad;
 	struct k8sobj **items;
 	size_t nitems, cap;
 	char *cont;
@@ -175,31 +186,70 @@ static int grow_items(struct watch *w, size_t more)
 	return 0;
 }
 
-/* One LIST page: keep its items, its continue token and its resourceVersion. */
-static int on_list_body(void *ctx, const char *p, size_t n)
+/* One complete item of the LIST page being scanned: decode it and keep it. */
+static int on_item(void *ctx, const char *p, size_t n)
 {
 	struct watch *w = ctx;
-	struct k8sobj_list l = { 0 };
+	struct k8sobj *o = NULL;
 	struct ebuf eb = { "" };
-	size_t i;
+	int r;
+
+	r = k8sobj_parse(p, n, w->res->kind, &o, &eb);
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		/* one bad object must not block every relist: count it, keep going */
+		if (w->nbad++ == 0)
+			log_warnx("%s: a listed object does not decode and is ignored: %s",
+				  w->res->name, eb.msg);
+		return 0;
+	}
+	r = grow_items(w, 1);
+	if (r) {
+		k8sobj_free(o);
+		return r;
+	}
+	w->items[w->nitems++] = o;
+	return 0;
+}
+
+static int on_list_chunk(void *ctx, const char *p, size_t n)
+{
+	struct watch *w = ctx;
+	struct ebuf eb = { "" };
 	int r;
 
 	if (w->status != 200)
-		return 0;
-	r = k8sobj_list_parse(p, n, NULL, w->res->kind, &l, &eb);
+		return 0; /* an error's Status body: the status says enough */
+	if (!w->jl_on) {
+		r = jsonlist_init(&w->jl, WATCH_ITEM_MAX, 0, on_item, w);
+		if (r)
+			return r;
+		w->jl_on = true;
+	}
+	r = jsonlist_feed(&w->jl, p, n, &eb);
+	if (r && !ebuf_empty(&eb))
+		log_warnx("%s: cannot read a list page: %s", w->res->name, eb.msg);
+	return r;
+}
+
+/* The page ended: its envelope gives the continue token and the resourceVersion. */
+static int finish_page(struct watch *w)
+{
+	struct k8sobj_list l = { 0 };
+	struct ebuf eb = { "" };
+	const char *env;
+	size_t n;
+	int r;
+
+	if (!w->jl_on)
+		return -EPROTO; /* a 200 with no body */
+	r = jsonlist_finish(&w->jl, &env, &n, &eb);
+	if (!r)
+		r = k8sobj_list_parse(env, n, NULL, w->res->kind, &l, &eb);
 	if (r) {
 		log_warnx("%s: cannot decode a list page: %s", w->res->name, eb.msg);
 		return r;
-	}
-	if (l.nbad)
-		log_warnx("%s: %zu listed object(s) did not decode and are ignored", w->res->name,
-			  l.nbad);
-	r = grow_items(w, l.nitems);
-	for (i = 0; r == 0 && i < l.nitems; i++) {
-		if (!l.items[i])
-			continue;
-		w->items[w->nitems++] = l.items[i];
-		l.items[i] = NULL;
 	}
 	mem_free(w->cont);
 	w->cont = l.cont;
@@ -208,7 +258,14 @@ static int on_list_body(void *ctx, const char *p, size_t n)
 	w->list_rv = l.rv;
 	l.rv = NULL;
 	k8sobj_list_clear(&l);
-	return r;
+	return 0;
+}
+
+static void page_end(struct watch *w)
+{
+	if (w->jl_on)
+		jsonlist_free(&w->jl);
+	w->jl_on = false;
 }
 
 static void list_done(void *ctx, int err, const char *why)
@@ -218,9 +275,12 @@ static void list_done(void *ctx, int err, const char *why)
 	int r;
 
 	w->req = NULL;
+	if (!err && w->status == 200)
+		err = finish_page(w);
+	page_end(w);
 	if (err) {
 		drop_items(w);
-		watch_fail(w, err, why ? why : "list failed");
+		watch_fail(w, err, why && *why ? why : "list failed");
 		return;
 	}
 	if (w->status == 410) {
@@ -244,6 +304,10 @@ static void list_done(void *ctx, int err, const char *why)
 		watch_list(w);
 		return;
 	}
+	if (w->nbad)
+		log_warnx("%s: %zu listed object(s) did not decode and are ignored", w->res->name,
+			  w->nbad);
+	w->nbad = 0;
 	r = cache_replace(w->cache, w->items, w->nitems, w->list_rv);
 	log_debug("%s: listed %zu object(s) at resourceVersion %s", w->res->name, w->nitems,
 		  w->list_rv ? w->list_rv : "?");
@@ -265,7 +329,7 @@ static void list_done(void *ctx, int err, const char *why)
 
 static const struct k8s_req_ops list_ops = {
 	.head = on_head,
-	.body = on_list_body,
+	.chunk = on_list_chunk,
 	.done = list_done,
 };
 
@@ -276,6 +340,7 @@ static int start(struct watch *w, struct buf *path, bool stream, const struct k8
 		.path = path->p,
 		.stream = stream,
 		.idle_ms = stream ? WATCH_IDLE_MS : WATCH_LIST_IDLE_MS,
+		.max_body = stream ? WATCH_ITEM_MAX : WATCH_LIST_MAX,
 	};
 
 	w->status = 0;
@@ -432,6 +497,8 @@ static void watch_stop(struct watch *w)
 {
 	k8s_cancel(w->req);
 	w->req = NULL;
+	page_end(w);
+	w->nbad = 0;
 	if (w->timer)
 		ev_timer_cancel(w->ev, w->timer);
 	w->timer = 0;
