@@ -268,6 +268,11 @@ unit) ensure_pkgs gcc; unit; echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 
 fuzz) fuzz; echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ] ;;
 netns) build; ensure_pkgs "${test_pkgs[@]}"; netns; echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ] ;;
 lab) build; ensure_pkgs "${test_pkgs[@]}"; exec bash scripts/lab-demo.sh "$top/$B/virgil" ;;
-bench) build; ensure_pkgs "${test_pkgs[@]}"; exec bash scripts/bench-cni.sh "$top/$B/virgil" ;;
+bench)
+	build
+	ensure_pkgs "${test_pkgs[@]}"
+	bash scripts/bench-cni.sh "$top/$B/virgil"
+	exec bash scripts/bench-agent.sh "$top/$B/virgil"
+	;;
 *) die "unknown command '$1' (build, test, lab, bench, unit, fuzz, netns)" ;;
 esac
