@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../base/err.h"
+#include "../base/util.h"
 #include "jsonlist.h"
 
 enum {
@@ -42,17 +43,6 @@ static bool is_scalar(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       c == '+' || c == '-' || c == '.';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
