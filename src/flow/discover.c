@@ -189,6 +189,7 @@ struct discover {
 	bool finished;
 };
 
+/* Report and go: the prober frees itself once its owner knows the outcome. */
 static void finish(struct discover *d, int winner)
 {
 	size_t i;
@@ -199,6 +200,7 @@ static void finish(struct discover *d, int winner)
 		d->p[i].req = NULL;
 	}
 	d->done(d->ctx, winner);
+	mem_free(d);
 }
 
 /* The most preferred candidate decides: answered → it wins; still pending → wait. */
@@ -254,7 +256,7 @@ struct discover *discover_probe(struct ev *ev, struct k8s_client *c,
 				void (*done)(void *ctx, int winner), void *ctx)
 {
 	struct discover *d = mem_calloc(1, sizeof(*d));
-	size_t i;
+	size_t i, pending = 0;
 
 	if (!d)
 		return NULL;
@@ -275,6 +277,14 @@ struct discover *discover_probe(struct ev *ev, struct k8s_client *c,
 		d->p[i].d = d;
 		if (k8s_request(c, &o, &probe_ops, &d->p[i], &d->p[i].req))
 			d->p[i].st = P_FAILED;
+		else
+			pending++;
+	}
+	/* nothing to wait for: say so now, rather than never */
+	if (!pending) {
+		mem_free(d);
+		errno = EHOSTUNREACH;
+		return NULL;
 	}
 	return d;
 }

@@ -51,9 +51,11 @@ const char *discover_source_name(enum discover_source s);
 
 struct discover;
 /*
- * Probe every candidate at once, each bounded by timeout_ms. done(ctx, i) runs once with the
- * index of the winner, or -1 when none answered. Any HTTP answer counts (a 401 still proves
- * it is our API server: the certificate was verified against our CA).
+ * Probe every candidate at once, each bounded by timeout_ms. done(ctx, i) runs once, from the
+ * event loop, with the index of the winner, or -1 when none answered; the prober frees itself
+ * after done returns. Any HTTP answer counts (a 401 still proves it is our API server: the
+ * certificate was verified against our CA). NULL (errno set) when no probe could start: done
+ * will not run.
  */
 struct discover *discover_probe(struct ev *ev, struct k8s_client *c,
 				const struct discover_cand *cands, size_t n, uint32_t timeout_ms,
