@@ -2,8 +2,8 @@
 /*
  * k8sobj.c: the core of the Kubernetes object decoder (see k8sobj.h): packing an object into
  * one allocation, the error path, typed access to DOM members, metadata, and the public
- * object API. The kinds live in k8sobj_kinds.c, watch events and List pages in
- * k8sobj_watch.c; k8sobj_int.h is what they share.
+ * object API. The kinds live in k8sobj_kinds.c and k8sobj_netpol.c, watch events and List
+ * pages in k8sobj_watch.c; k8sobj_int.h is what they share.
  *
  * One allocation per object: each decode runs twice over the DOM with the same code. The
  * sizing pass (d->mem NULL) validates everything and counts bytes; the filling pass writes
@@ -269,13 +269,14 @@ static int dec_meta(struct k8sobj_dec *d, const struct json *m, enum k8sobj_kind
 
 static const char *const kind_names[] = {
 	[K8SOBJ_NODE] = "Node", [K8SOBJ_POD] = "Pod", [K8SOBJ_NAMESPACE] = "Namespace",
-	[K8SOBJ_ENDPOINTSLICE] = "EndpointSlice",
+	[K8SOBJ_ENDPOINTSLICE] = "EndpointSlice", [K8SOBJ_NETPOL] = "NetworkPolicy",
 };
 
 static const size_t kind_sizes[] = {
 	[K8SOBJ_NODE] = sizeof(struct k8sobj_node), [K8SOBJ_POD] = sizeof(struct k8sobj_pod),
 	[K8SOBJ_NAMESPACE] = sizeof(struct k8sobj), [K8SOBJ_OTHER] = sizeof(struct k8sobj),
 	[K8SOBJ_ENDPOINTSLICE] = sizeof(struct k8sobj_eps),
+	[K8SOBJ_NETPOL] = sizeof(struct k8sobj_netpol),
 };
 
 static int dec_kind(struct k8sobj_dec *d, const struct json *v, enum k8sobj_kind kind,
@@ -303,6 +304,8 @@ static int dec_kind(struct k8sobj_dec *d, const struct json *v, enum k8sobj_kind
 		return k8sobj_dec_pod(d, v, container_of(o, struct k8sobj_pod, obj));
 	case K8SOBJ_ENDPOINTSLICE:
 		return k8sobj_dec_eps(d, v, container_of(o, struct k8sobj_eps, obj));
+	case K8SOBJ_NETPOL:
+		return k8sobj_dec_netpol(d, v, container_of(o, struct k8sobj_netpol, obj));
 	default:
 		return 0;
 	}
@@ -315,6 +318,7 @@ int k8sobj_dec_object(struct k8sobj_dec *d, const struct json *v, enum k8sobj_ki
 		struct k8sobj_node n;
 		struct k8sobj_pod p;
 		struct k8sobj_eps e;
+		struct k8sobj_netpol np;
 	} scratch;
 	size_t base, arr_end, total;
 	struct k8sobj *o;

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * k8sobj.h: the node agent's compact view of Kubernetes objects. Decodes a JSON DOM
- * (codec/json.h) of a Node, Pod, Namespace or EndpointSlice, a watch event line or a List page
- * into structs that own their data. Each object is ONE allocation holding the struct, its
- * arrays and its strings, sized exactly, so the DOM can be freed right after decoding and the
- * cache pays a few hundred bytes per pod. Pure: no I/O, no globals, re-entrant.
+ * (codec/json.h) of a Node, Pod, Namespace, EndpointSlice or NetworkPolicy, a watch event
+ * line or a List page into structs that own their data. Each object is ONE allocation holding
+ * the struct, its arrays and its strings, sized exactly, so the DOM can be freed right after
+ * decoding and the cache pays a few hundred bytes per pod. Pure: no I/O, no globals, re-entrant.
  *
  * Decoding rules:
  * - Unknown fields are ignored. null means absent everywhere (Go writes nil slices and
  *   pointers as null, and "items": null is a legal empty list).
- * - A field we use with the wrong JSON type is -EINVAL, and the ebuf names its path:
+ * - A field we use with the wrong JSON type is -EINVAL (a NetworkPolicy's spec: see
+ *   struct k8sobj_netpol), and the ebuf names its path:
  *   "spec.containers[0].ports[1].containerPort: expected an integer, got a string". Strings
  *   with an embedded NUL are rejected the same way. A "kind" member, when present, must match.
  * - A value of the right type that we cannot use (an address or CIDR that does not parse, a
@@ -38,6 +39,7 @@ enum k8sobj_kind {
 	K8SOBJ_POD,
 	K8SOBJ_NAMESPACE,
 	K8SOBJ_ENDPOINTSLICE,
+	K8SOBJ_NETPOL,		/* networking.k8s.io/v1 NetworkPolicy */
 	K8SOBJ_OTHER,		/* any kind: common metadata only, "kind" not checked */
 	K8SOBJ_NKINDS,
 };
@@ -141,6 +143,106 @@ struct k8sobj_eps {
 	uint8_t addr_type;		/* enum k8sobj_addrtype */
 };
 
+/* ---- NetworkPolicy (spec decoded by k8sobj_netpol.c) ------------------------------------ */
+
+enum k8sobj_selop {
+	K8SOBJ_OP_IN,
+	K8SOBJ_OP_NOTIN,
+	K8SOBJ_OP_EXISTS,
+	K8SOBJ_OP_NOTEXIST,		/* "DoesNotExist" */
+};
+
+struct k8sobj_expr {
+	const char *key;		/* never "" */
+	const char *const *values;	/* In/NotIn: ≥ 1; Exists/DoesNotExist: none */
+	uint32_t nvalues;
+	uint8_t op;			/* enum k8sobj_selop */
+};
+
+/* A LabelSelector; all zero = {} = matches everything (see selector.h). */
+struct k8sobj_selector {
+	const struct k8sobj_kv *labels;	/* matchLabels, sorted by key */
+	const struct k8sobj_expr *exprs;	/* matchExpressions, in input order */
+	uint32_t nlabels;
+	uint32_t nexprs;
+};
+
+struct k8sobj_ipblock {
+	struct cidr cidr;		/* host bits cleared, as older API servers sent them */
+	const struct cidr *except;	/* as given (host bits cleared) */
+	uint32_t nexcept;
+};
+
+enum k8sobj_peerhas {
+	K8SOBJ_PEER_PODS = 1,		/* podSelector given ({} included) */
+	K8SOBJ_PEER_NS = 2,		/* namespaceSelector given ({} = all namespaces) */
+	K8SOBJ_PEER_IPBLOCK = 4,	/* ipBlock given; never together with the other two */
+};
+
+/* One from[]/to[] entry; a member is meaningful only when its bit is in has (never 0). */
+struct k8sobj_peer {
+	struct k8sobj_selector pods;
+	struct k8sobj_selector ns;
+	struct k8sobj_ipblock ipblock;
+	uint8_t has;			/* enum k8sobj_peerhas bits */
+};
+
+/* One ports[] entry. port == 0 and name == "" means every port of the protocol. */
+struct k8sobj_npport {
+	const char *name;		/* named port (IANA_SVC_NAME), "" for a number or none */
+	uint16_t port;			/* 1..65535, 0 when named or absent */
+	uint16_t end_port;		/* inclusive range end ≥ port, 0 when absent */
+	uint8_t proto;			/* TCP, UDP or SCTP: never K8SOBJ_PROTO_OTHER */
+};
+
+/* One ingress[]/egress[] rule. An absent or empty list of ports or peers allows all. */
+struct k8sobj_rule {
+	const struct k8sobj_npport *ports;
+	const struct k8sobj_peer *peers;	/* from[] or to[] */
+	uint32_t nports;
+	uint32_t npeers;
+	bool has_ports;			/* "ports" given (not absent or null), maybe [] */
+	bool has_peers;			/* "from"/"to" given, maybe [] */
+};
+
+enum k8sobj_nptype {
+	K8SOBJ_NP_INGRESS = 1,
+	K8SOBJ_NP_EGRESS = 2,
+};
+
+/*
+ * A NetworkPolicy. The API server validates policies, but a policy that Virgil cannot
+ * enforce must fail closed rather than vanish, so once the metadata decodes the object is
+ * always kept: any problem in spec (a wrong JSON type, an unknown operator, protocol or policy
+ * type, In without values, a bad CIDR, port or port name, endPort without a numeric port, a
+ * peer with nothing or with ipBlock next to a selector) stops the spec decode and is recorded
+ * in invalid as "spec.ingress[0].from[1].podSelector.matchExpressions[0].operator: ...".
+ * When invalid is not "", only obj, invalid and (when target_ok) pod_selector may be used.
+ */
+struct k8sobj_netpol {
+	struct k8sobj obj;
+	struct k8sobj_selector pod_selector;	/* absent = {} = every pod of the namespace */
+	const struct k8sobj_rule *ingress;
+	const struct k8sobj_rule *egress;
+	uint32_t ningress;
+	uint32_t negress;
+	bool has_ingress;		/* "ingress" given (maybe []): absent and [] deny alike */
+	bool has_egress;
+	bool has_types;			/* "policyTypes" given (maybe []) */
+	uint8_t types;			/* enum k8sobj_nptype bits as given; see k8sobj_netpol_types */
+	bool target_ok;			/* pod_selector decoded, even when invalid is set */
+	const char *invalid;		/* "" when the whole spec decoded */
+};
+
+/*
+ * The directions the policy isolates (enum k8sobj_nptype bits), with the API's default for
+ * an absent or empty policyTypes: Ingress always, Egress iff egress has at least one rule
+ * (so "egress": [] alone does not isolate egress).
+ */
+uint8_t k8sobj_netpol_types(const struct k8sobj_netpol *np);
+/* 0 when np->invalid is "", else -EINVAL with the reason in eb. */
+int k8sobj_netpol_check(const struct k8sobj_netpol *np, struct ebuf *eb) __must_check;
+
 /* Downcasts: NULL when o is NULL or of another kind. A Namespace is a plain struct k8sobj. */
 static inline const struct k8sobj_node *k8sobj_node(const struct k8sobj *o)
 {
@@ -156,6 +258,11 @@ static inline const struct k8sobj_eps *k8sobj_eps(const struct k8sobj *o)
 {
 	return o && o->kind == K8SOBJ_ENDPOINTSLICE ? container_of(o, struct k8sobj_eps, obj)
 						     : NULL;
+}
+
+static inline const struct k8sobj_netpol *k8sobj_netpol(const struct k8sobj *o)
+{
+	return o && o->kind == K8SOBJ_NETPOL ? container_of(o, struct k8sobj_netpol, obj) : NULL;
 }
 
 /* 0 for AF_INET, 1 for AF_INET6, -1 otherwise. */
@@ -178,7 +285,8 @@ int k8sobj_parse(const char *p, size_t n, enum k8sobj_kind kind, struct k8sobj *
 		 struct ebuf *eb) __must_check;
 void k8sobj_free(struct k8sobj *o);
 
-/* "Node", "Pod", "Namespace", "EndpointSlice", "" for K8SOBJ_OTHER and unknown values. */
+/* "Node", "Pod", "Namespace", "EndpointSlice", "NetworkPolicy"; "" for K8SOBJ_OTHER and unknown
+ * values. */
 const char *k8sobj_kind_name(enum k8sobj_kind kind);
 /* Label value by key, or NULL. O(log n). */
 const char *k8sobj_label(const struct k8sobj *o, const char *key);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * k8sobj_int.h: private to the k8sobj module (k8sobj.c, k8sobj_kinds.c, k8sobj_watch.c);
+ * k8sobj_int.h: private to the k8sobj module (k8sobj.c, k8sobj_kinds.c, k8sobj_watch.c,
+ * k8sobj_netpol.c);
  * nothing outside src/core/k8sobj*.c may include it. It declares the decoder state and the
  * helpers the three files share: packing (two passes, one allocation), the error path built
  * while unwinding, and typed access to DOM members. They live in k8sobj.c, apart from the
@@ -65,5 +66,7 @@ int k8sobj_parse_doc(const char *p, size_t n, const struct json_limits *lim,
 int k8sobj_dec_node(struct k8sobj_dec *d, const struct json *v, struct k8sobj_node *n);
 int k8sobj_dec_pod(struct k8sobj_dec *d, const struct json *v, struct k8sobj_pod *pod);
 int k8sobj_dec_eps(struct k8sobj_dec *d, const struct json *v, struct k8sobj_eps *e);
+/* In k8sobj_netpol.c; problems in spec go to np->invalid, so this never fails. */
+int k8sobj_dec_netpol(struct k8sobj_dec *d, const struct json *v, struct k8sobj_netpol *np);
 
 #endif

@@ -50,7 +50,7 @@ static const struct watch_res resources[R_COUNT] = {
 	[R_NODES] = { "nodes", K8SOBJ_NODE, "/api/v1/nodes", NULL, NULL },
 	[R_PODS] = { "pods", K8SOBJ_POD, "/api/v1/pods", NULL, NULL },
 	[R_NAMESPACES] = { "namespaces", K8SOBJ_NAMESPACE, "/api/v1/namespaces", NULL, NULL },
-	[R_NETPOLS] = { "networkpolicies", K8SOBJ_OTHER,
+	[R_NETPOLS] = { "networkpolicies", K8SOBJ_NETPOL,
 			"/apis/networking.k8s.io/v1/networkpolicies", NULL, NULL },
 	[R_APISERVER] = { "apiserver-endpoints", K8SOBJ_ENDPOINTSLICE,
 			  "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
