@@ -6,9 +6,10 @@
 
 #include "err.h"
 
-static void ebuf_vset(struct ebuf *eb, const char *fmt, va_list ap)
+void ebuf_vset(struct ebuf *eb, const char *fmt, va_list ap)
 {
-	vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
+	if (eb)
+		vsnprintf(eb->msg, sizeof(eb->msg), fmt, ap);
 }
 
 void ebuf_set(struct ebuf *eb, const char *fmt, ...)

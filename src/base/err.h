@@ -10,6 +10,7 @@
 #ifndef VIRGIL_ERR_H
 #define VIRGIL_ERR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include "compat.h"
 
@@ -21,6 +22,8 @@ struct ebuf {
 
 /* Replace the message. */
 void ebuf_set(struct ebuf *eb, const char *fmt, ...) __printf(2, 3);
+/* The same with a va_list, for reporters that add their own context afterwards. */
+void ebuf_vset(struct ebuf *eb, const char *fmt, va_list ap) __printf(2, 0);
 /* Prepend "context: " to the message (or set it when empty). */
 void ebuf_prefix(struct ebuf *eb, const char *fmt, ...) __printf(2, 3);
 /* Set only when no message is there yet: keeps the innermost cause. */

@@ -288,13 +288,12 @@ struct hp {
 static int bad(struct hp *h, size_t off, const char *fmt, ...) __printf(3, 4);
 static int bad(struct hp *h, size_t off, const char *fmt, ...)
 {
-	char why[160];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	ebuf_vset(h->eb, fmt, ap);
 	va_end(ap);
-	ebuf_set(h->eb, "offset %zu: %s", off, why);
+	ebuf_prefix(h->eb, "offset %zu", off);
 	return -1;
 }
 

@@ -52,13 +52,12 @@ struct parser {
 static int fail(struct parser *ps, int err, size_t off, const char *fmt, ...) __printf(4, 5);
 static int fail(struct parser *ps, int err, size_t off, const char *fmt, ...)
 {
-	char why[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	ebuf_vset(ps->eb, fmt, ap);
 	va_end(ap);
-	ebuf_set(ps->eb, "offset %zu: %s", off, why);
+	ebuf_prefix(ps->eb, "offset %zu", off);
 	return err;
 }
 

@@ -218,15 +218,13 @@ static int check_requests(struct add *a, struct cni_error *err)
 static void release_addrs(struct add *a)
 {
 	struct leases *l = NULL;
-	struct ebuf eb = { "" };
-	char dir[PATH_MAX];
+	struct cni_error e;
 	size_t i;
 
 	if (a->naddrs == 0)
 		return;
-	snprintf(dir, sizeof(dir), "%s/networks/%s", a->conf->data_dir, a->conf->name);
-	if (leases_open(dir, &l, &eb)) {
-		log_warnx("cannot release leases of %s: %s", a->env->containerid, eb.msg);
+	if (podnet_store(a->conf, NULL, &l, &e)) {
+		log_warnx("cannot release leases of %s: %s", a->env->containerid, e.details);
 		return;
 	}
 	for (i = 0; i < a->naddrs; i++)

@@ -508,24 +508,6 @@ static bool not_a_file(int e)
 	       e == EINVAL;
 }
 
-static int read_some(int fd, char *buf, size_t cap, size_t *len)
-{
-	ssize_t got;
-
-	*len = 0;
-	while (*len < cap) {
-		got = read(fd, buf + *len, cap - *len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			break;
-		*len += (size_t)got;
-	}
-	return 0;
-}
-
 /* 0 with out filled (id "" when the content is bad), or -errno when the disk failed. */
 static int read_lease(struct leases *l, const struct ipaddr *a, struct lease *out)
 {
@@ -542,7 +524,7 @@ static int read_lease(struct leases *l, const struct ipaddr *a, struct lease *ou
 	fd = openat(l->dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return not_a_file(errno) ? 0 : -errno;
-	r = read_some(fd, buf, sizeof(buf), &len);
+	r = read_full(fd, buf, sizeof(buf), &len);
 	close(fd);
 	if (r)
 		return not_a_file(-r) ? 0 : r;

@@ -27,6 +27,8 @@
 #include "nlsock.h"
 
 #define NLSOCK_RCVBUF_SIZE (1024 * 1024)
+/* Below this many bytes of ACKs the default receive buffer (rmem_default, ~208 KiB) holds. */
+#define NLSOCK_RCVBUF_SMALL (64 * 1024)
 /* Receive-queue charge of one queued ACK (skb truesize, rounded up generously). */
 #define NLSOCK_ACK_COST 2048
 
@@ -64,6 +66,13 @@ static int nlsock_setbuf(int fd, int force, int plain, size_t size)
 	return nlsock_opt(fd, SOL_SOCKET, plain, v);
 }
 
+/* A large receive buffer, once: dumps of thousands of routes arrive faster than we read. */
+static void nlsock_big(struct nlsock *s)
+{
+	if (!s->big)
+		s->big = nlsock_setbuf(s->fd, SO_RCVBUFFORCE, SO_RCVBUF, NLSOCK_RCVBUF_SIZE) == 0;
+}
+
 static int nlsock_setup(struct nlsock *s)
 {
 	/* ENOPROTOOPT: a kernel older than the option (4.2, 4.12, 4.20); we do without */
@@ -80,8 +89,9 @@ static int nlsock_setup(struct nlsock *s)
 		if (r && r != -ENOPROTOOPT)
 			return r;
 	}
-	r = nlsock_setbuf(s->fd, SO_RCVBUFFORCE, SO_RCVBUF, NLSOCK_RCVBUF_SIZE);
-	if (!r && setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+	/* the receive buffer is raised on first need (nlsock_big): a CNI ADD's sockets mostly
+	 * only talk, and every syscall on that path counts */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
 		r = -errno;
 	if (!r && bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)))
 		r = -errno;
@@ -340,6 +350,7 @@ int nlsock_dump(struct nlsock *s, struct nlmsghdr *req, nlsock_cb cb, void (*res
 
 	if (r)
 		return r;
+	nlsock_big(s);
 	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK;
 	for (try = 0;; try++) {
 		x = (struct nlsock_x){ .cb = cb, .ctx = ctx, .eb = eb };
@@ -413,11 +424,15 @@ static void nlsock_batch_room(struct nlsock *s, size_t len, uint32_t acked)
 	int cur = 0;
 	socklen_t sl = sizeof(cur);
 
-	if (getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &cur, &sl) || cur < 0 ||
-	    (size_t)cur < len + 64)
+	/* wmem_default (~208 KiB) holds a small batch: skip the probe on the pod start path */
+	if (len + 64 > NLSOCK_RCVBUF_SMALL &&
+	    (getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &cur, &sl) || cur < 0 ||
+	     (size_t)cur < len + 64))
 		nlsock_setbuf(s->fd, SO_SNDBUFFORCE, SO_SNDBUF, len + 64);
 	if ((size_t)acked * NLSOCK_ACK_COST > NLSOCK_RCVBUF_SIZE)
 		nlsock_setbuf(s->fd, SO_RCVBUFFORCE, SO_RCVBUF, (size_t)acked * NLSOCK_ACK_COST);
+	else if ((size_t)acked * NLSOCK_ACK_COST > NLSOCK_RCVBUF_SMALL)
+		nlsock_big(s);
 }
 
 int nlsock_batch(struct nlsock *s, void *buf, size_t len, size_t *failed_index,

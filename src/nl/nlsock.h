@@ -21,6 +21,7 @@
 #ifndef VIRGIL_NLSOCK_H
 #define VIRGIL_NLSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "../base/compat.h"
@@ -35,6 +36,7 @@ struct nlsock {
 	uint32_t seq;
 	unsigned long dropped;  /* replies ignored: wrong sender, portid or seq */
 	char *rbuf;             /* receive buffer, NLSOCK_RBUF bytes, owned */
+	bool big;               /* receive buffer raised (first dump or large batch) */
 };
 
 #define NLSOCK_RBUF (64 * 1024)
