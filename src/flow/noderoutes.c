@@ -508,25 +508,6 @@ static int observe(struct pass *p)
 
 /* ---- applying --------------------------------------------------------------------------- */
 
-/* One request: an op, or the delete half of a replace that cannot be done in place. */
-struct step {
-	size_t op;
-	bool del_old;
-};
-
-/*
- * IPv6 checks an onlink gateway against the routes already there, and refuses one covered by
- * a route through another device ("Nexthop has invalid gateway or device mismatch"). When a
- * podCIDR moves from direct to VXLAN its own route is such a route, so that replace becomes
- * a delete and an add, back to back in one batch.
- */
-static bool split_replace(const struct routes_op *op)
-{
-	return op->obj == ROUTES_OBJ_ROUTE && op->kind == ROUTES_OP_REPLACE &&
-	       op->item.route.dst.addr.family == AF_INET6 && op->item.route.onlink &&
-	       op->old.route.oif != op->item.route.oif;
-}
-
 static void put_route(struct nlb *b, const struct routes_route *x, bool del)
 {
 	struct rtnl_route r = { .dst = x->dst, .gw = x->gw, .has_gw = x->gw.family != 0,
@@ -539,15 +520,17 @@ static void put_route(struct nlb *b, const struct routes_route *x, bool del)
 		rtnl_put_route(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &r);
 }
 
-static void put_step(struct nlb *b, const struct routes_op *op, const struct step *st)
+/*
+ * One request per op. Every replace is done in place: the IPv6 VXLAN gateway is link-local
+ * (core/routes.h), so a podCIDR's own direct route never blocks its move to the tunnel.
+ */
+static void put_op(struct nlb *b, const struct routes_op *op)
 {
 	const struct routes_neigh *n = &op->item.neigh;
 	const struct routes_fdb *e = &op->item.fdb;
 	bool del = op->kind == ROUTES_OP_DEL;
 
-	if (st->del_old)
-		put_route(b, &op->old.route, true);
-	else if (op->obj == ROUTES_OBJ_ROUTE)
+	if (op->obj == ROUTES_OBJ_ROUTE)
 		put_route(b, &op->item.route, del);
 	else if (op->obj == ROUTES_OBJ_NEIGH && del)
 		rtnl_put_neigh_del(b, n->ifindex, &n->ip);
@@ -557,16 +540,13 @@ static void put_step(struct nlb *b, const struct routes_op *op, const struct ste
 		rtnl_put_fdb(b, del ? RTM_DELNEIGH : RTM_NEWNEIGH, e->ifindex, e->mac, &e->dst);
 }
 
-/* The kernel refused a step (err, its text in why): count its op, keep the first reason. */
-static void step_failed(struct pass *p, const struct step *st, int err, const struct ebuf *why)
+/* The kernel refused an op (err, its text in why): count it, keep the first reason. */
+static void op_failed(struct pass *p, const struct routes_op *op, int err,
+		      const struct ebuf *why)
 {
-	const struct routes_op *op = &p->ops.v[st->op];
 	char txt[ROUTES_OP_STRLEN];
 	struct ebuf e;
 
-	/* the add after a split delete says whether the replace worked */
-	if (st->del_old)
-		return;
 	if (op->kind == ROUTES_OP_DEL && (err == -ENOENT || err == -ESRCH))
 		return; /* already gone: what we wanted */
 	if (op->kind == ROUTES_OP_ADD)
@@ -583,26 +563,27 @@ static void step_failed(struct pass *p, const struct step *st, int err, const st
 }
 
 /*
- * Send steps from `from` on, as many as one batch holds; returns where to go on. rtnetlink
+ * Send ops from `from` on, as many as one batch holds; returns where to go on. rtnetlink
  * processes every message of a batch whatever happens to the others, but reports only the
  * first error: the messages after it are sent again (every request here is idempotent, and a
  * repeated delete is an ENOENT we ignore), so each failure is seen and counted.
  */
-static size_t apply_batch(struct pass *p, const struct step *v, size_t n, size_t from)
+static size_t apply_batch(struct pass *p, size_t from)
 {
 	struct noderoutes *nr = p->nr;
+	const struct routes_op *v = p->ops.v;
+	size_t i, k = 0, len = 0, bad, n = p->ops.n;
 	uint64_t one[OP_MAX_BYTES / 8];
 	struct ebuf why = { "" };
-	size_t i, k = 0, len = 0, bad;
 	struct nlb b;
 	int r;
 
 	for (i = from; i < n && k < BATCH_OPS; i++) {
 		nlb_init(&b, one, sizeof(one));
-		put_step(&b, &p->ops.v[v[i].op], &v[i]);
+		put_op(&b, &v[i]);
 		if (nlb_err(&b)) {
 			ebuf_set(&why, "cannot encode the request");
-			step_failed(p, &v[i], nlb_err(&b), &why);
+			op_failed(p, &v[i], nlb_err(&b), &why);
 			continue;
 		}
 		memcpy(nr->batch + len, one, b.len);
@@ -616,31 +597,19 @@ static size_t apply_batch(struct pass *p, const struct step *v, size_t n, size_t
 		fail(p, r, &why);
 		return n;
 	}
-	step_failed(p, &v[nr->idx[bad]], r, &why);
+	op_failed(p, &v[nr->idx[bad]], r, &why);
 	return nr->idx[bad] + 1;
 }
 
 static int apply(struct pass *p)
 {
-	struct step *v;
-	size_t i, n = p->ops.n;
+	size_t i;
 
-	for (i = 0; i < p->ops.n; i++)
-		n += split_replace(&p->ops.v[i]);
-	v = mem_calloc(n ? n : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0, n = 0; i < p->ops.n; i++) {
-		if (split_replace(&p->ops.v[i]))
-			v[n++] = (struct step){ .op = i, .del_old = true };
-		v[n++] = (struct step){ .op = i };
-	}
 	p->st->added = (unsigned)p->ops.nadd;
 	p->st->replaced = (unsigned)p->ops.nreplace;
 	p->st->deleted = (unsigned)p->ops.ndel;
-	for (i = 0; i < n;)
-		i = apply_batch(p, v, n, i);
-	mem_free(v);
+	for (i = 0; i < p->ops.n;)
+		i = apply_batch(p, i);
 	return 0;
 }
 
