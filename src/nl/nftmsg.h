@@ -15,6 +15,10 @@
  * element, nftmsg_elems_end(). Registers are the uapi's: NFT_REG_VERDICT, NFT_REG_1..4 (16 bytes)
  * or NFT_REG32_00..15 (4 bytes, for concatenated keys). Set ids (NFTA_SET_ID) let later
  * messages of the same batch find a set by id as well as by name; 0 means "not given".
+ *
+ * Where nft 1.0.6 is the reference (a ruleset we build must list exactly as the same ruleset
+ * loaded with `nft -f`), the builders can write what nft writes beyond what the kernel needs:
+ * set userdata (key and data byte order, typeof) that nft reads back to print keys.
  */
 #ifndef VIRGIL_NFTMSG_H
 #define VIRGIL_NFTMSG_H
@@ -23,10 +27,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
 struct nlb;
 struct nlattr;
+struct nlmsghdr;
 
 /* nft's datatype ids (NFTA_SET_KEY_TYPE), informational for nft list; concat: 6 bits each. */
 enum {
@@ -41,7 +47,16 @@ enum {
 #define NFTMSG_MAX_FIELDS 8
 
 void nftmsg_batch_begin(struct nlb *b);
+/* BEGIN carrying NFNL_BATCH_GENID: the kernel refuses the whole batch with -ERESTART unless
+ * genid is still the namespace's nf_tables generation (read with nftmsg_getgen()). */
+void nftmsg_batch_begin_genid(struct nlb *b, uint32_t genid);
 void nftmsg_batch_end(struct nlb *b);
+
+/* NFT_MSG_GETGEN, sent alone (nlsock_talk, not in a batch); the kernel answers NFT_MSG_NEWGEN.
+ * nftmsg_gen_parse() takes that answer: 0 and *genid, -ENOMSG for another message type,
+ * -EINVAL when malformed. nlh must have passed nlmsg_ok(). */
+void nftmsg_getgen(struct nlb *b);
+int nftmsg_gen_parse(const struct nlmsghdr *nlh, uint32_t *genid);
 
 /* NEWTABLE with NLM_F_CREATE (an existing table is left as it is); DELTABLE (ENOENT if absent). */
 void nftmsg_newtable(struct nlb *b, const char *name);
@@ -59,6 +74,11 @@ struct nftmsg_hook {
 /* NEWCHAIN with NLM_F_CREATE; hook NULL makes a regular chain (a jump/goto target). */
 void nftmsg_newchain(struct nlb *b, const char *table, const char *name,
 		     const struct nftmsg_hook *hook);
+/* DELCHAIN: EBUSY while a rule or a verdict-map element still jumps to it (one removed earlier
+ * in the same batch no longer counts); its own rules go with it. ENOENT if absent. */
+void nftmsg_delchain(struct nlb *b, const char *table, const char *name);
+/* DELRULE of one rule by handle; handle 0 flushes every rule of the chain. */
+void nftmsg_delrule(struct nlb *b, const char *table, const char *chain, uint64_t handle);
 
 struct nftmsg_set {
 	const char *table;
@@ -71,10 +91,16 @@ struct nftmsg_set {
 	uint32_t data_len;      /* maps with value data only (ignored for verdicts) */
 	size_t nfields;         /* > 0: NFTA_SET_DESC_CONCAT with these field lengths */
 	uint32_t fields[NFTMSG_MAX_FIELDS];
+	/* NFTA_SET_USERDATA as nft 1.0.6 writes it for a set declared with `type`: the key's
+	 * byte order (from key_type; none for a concatenation, which gets an empty typeof
+	 * record instead) and, for maps, the data's (verdicts: none) and "data interval" 0. */
+	bool nft_udata;
 };
 
 /* NEWSET with NLM_F_CREATE. nfields > NFTMSG_MAX_FIELDS is -EINVAL in the nlb. */
 void nftmsg_newset(struct nlb *b, const struct nftmsg_set *s);
+/* DELSET: EBUSY while a rule looks it up (a rule removed earlier in the batch no longer does). */
+void nftmsg_delset(struct nlb *b, const char *table, const char *name);
 
 /* One set element. key_end: the inclusive end of a concatenated range (pipapo), else NULL.
  * flags: NFT_SET_ELEM_INTERVAL_END for the exclusive end of a 1-D range (rbtree). Map data:
@@ -99,6 +125,11 @@ struct nlattr *nftmsg_elems_begin(struct nlb *b, int msg, const char *table, con
 				  uint32_t set_id);
 void nftmsg_elem(struct nlb *b, const struct nftmsg_elem *e);
 void nftmsg_elems_end(struct nlb *b, struct nlattr *list);
+/* DELSETELEM without an element list: empties the set (in the batch's transaction). */
+void nftmsg_flushset(struct nlb *b, const char *table, const char *set);
+/* In an element message (as built here), the NFTA_LIST_ELEM holding byte off, counted from
+ * the netlink header (where an extended ack points); NULL if none. nlh passed nlmsg_ok(). */
+const struct nlattr *nftmsg_elem_at(const struct nlmsghdr *nlh, uint32_t off);
 
 /* NEWRULE appended to chain (NLM_F_CREATE | NLM_F_APPEND). Returns the open expression list
  * for nftmsg_rule_end(), NULL on error. */
@@ -121,5 +152,26 @@ void nftmsg_ct(struct nlb *b, uint32_t key, uint32_t dreg);         /* NFT_CT_ST
 void nftmsg_verdict(struct nlb *b, int32_t verdict, const char *chain);
 void nftmsg_immediate(struct nlb *b, uint32_t dreg, const void *data, size_t len);
 void nftmsg_counter(struct nlb *b);
+/* from <= sreg <= to (NFT_RANGE_EQ) or outside (NFT_RANGE_NEQ); from and to are len bytes. */
+void nftmsg_range(struct nlb *b, uint32_t op, uint32_t sreg, const void *from, const void *to,
+		  size_t len);
+/* Byte order conversion in place or between registers: op NFT_BYTEORDER_NTOH/HTON, len bytes
+ * in units of size (2, 4, 8). nft emits hton(reg, 2, 1) for `meta l4proto` in a concatenated
+ * interval key, a no-op the kernel accepts; we copy it so nft lists our rule as its own. */
+void nftmsg_byteorder(struct nlb *b, uint32_t op, uint32_t sreg, uint32_t dreg, uint32_t len,
+		      uint32_t size);
+/* reject: NFT_REJECT_ICMP_UNREACH / TCP_RST / ICMPX_UNREACH with an ICMP(X) code (0 for RST). */
+void nftmsg_reject(struct nlb *b, uint32_t type, uint8_t code);
+/* masquerade in a nat chain; flags NF_NAT_RANGE_* (0: the attribute is left out, as nft does). */
+void nftmsg_masq(struct nlb *b, uint32_t flags);
+/* snat/dnat: addresses and ports from registers (0: that attribute is left out). */
+struct nftmsg_nat {
+	uint32_t type;          /* NFT_NAT_SNAT, NFT_NAT_DNAT */
+	uint32_t family;        /* NFPROTO_IPV4, NFPROTO_IPV6 */
+	uint32_t reg_addr_min, reg_addr_max;
+	uint32_t reg_proto_min, reg_proto_max;
+	uint32_t flags;         /* NF_NAT_RANGE_*; 0 left out */
+};
+void nftmsg_nat(struct nlb *b, const struct nftmsg_nat *n);
 
 #endif

@@ -422,7 +422,9 @@ static bool nlmsg_errno_ok(int err)
 	return err <= 0 && err >= -4095;
 }
 
-int nlmsg_decode_error(const struct nlmsghdr *nlh, struct ebuf *eb)
+/* The extended-ack TLVs of an error message: 1 and *tlv, *len when there are some, 0 for an
+ * ACK or an error without them, -EBADMSG when malformed. */
+static int nlmsg_err_tlvs(const struct nlmsghdr *nlh, const void **tlv, size_t *len)
 {
 	const struct nlmsgerr *e;
 	size_t datalen, off;
@@ -434,7 +436,7 @@ int nlmsg_decode_error(const struct nlmsghdr *nlh, struct ebuf *eb)
 	if (!nlmsg_errno_ok(e->error))
 		return -EBADMSG;
 	if (!e->error || !(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return e->error;
+		return 0;
 	datalen = nlmsg_datalen(nlh);
 	if (nlh->nlmsg_flags & NLM_F_CAPPED) {
 		off = sizeof(*e);
@@ -446,7 +448,38 @@ int nlmsg_decode_error(const struct nlmsghdr *nlh, struct ebuf *eb)
 	}
 	if (off > datalen)
 		return -EBADMSG;
-	return nlmsg_ext_ack((const char *)e + off, datalen - off, e->error, eb);
+	*tlv = (const char *)e + off;
+	*len = datalen - off;
+	return 1;
+}
+
+int nlmsg_decode_error(const struct nlmsghdr *nlh, struct ebuf *eb)
+{
+	const void *tlv;
+	size_t len;
+	int r = nlmsg_err_tlvs(nlh, &tlv, &len);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return ((const struct nlmsgerr *)nlmsg_data(nlh))->error;
+	return nlmsg_ext_ack(tlv, len, ((const struct nlmsgerr *)nlmsg_data(nlh))->error, eb);
+}
+
+int nlmsg_error_offset(const struct nlmsghdr *nlh, uint32_t *off)
+{
+	const struct nlattr *tb[NLMSGERR_ATTR_OFFS + 1];
+	const void *tlv;
+	size_t len;
+	int r = nlmsg_err_tlvs(nlh, &tlv, &len);
+
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	if (nla_parse(tb, NLMSGERR_ATTR_OFFS, tlv, len))
+		return -EBADMSG;
+	if (!tb[NLMSGERR_ATTR_OFFS])
+		return -ENOENT;
+	return nla_get_u32(tb[NLMSGERR_ATTR_OFFS], off) ? -EBADMSG : 0;
 }
 
 int nlmsg_decode_done(const struct nlmsghdr *nlh, struct ebuf *eb)

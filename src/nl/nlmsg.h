@@ -142,6 +142,12 @@ const char *nla_get_strz(const struct nlattr *a);
  */
 int nlmsg_decode_error(const struct nlmsghdr *nlh, struct ebuf *eb);
 /*
+ * Where the kernel's extended ack of an error points: 0 and *off, the byte offset from the
+ * start of the request's netlink header of the attribute it blamed (NLMSGERR_ATTR_OFFS);
+ * -ENOENT for an ACK or an error that names no attribute; -EBADMSG when malformed.
+ */
+int nlmsg_error_offset(const struct nlmsghdr *nlh, uint32_t *off) __must_check;
+/*
  * Decode an NLMSG_DONE message: returns 0, or the negative error a failed dump puts in its
  * payload (with the extended-ack text in eb, as above). A DONE without payload is 0.
  */

@@ -49,6 +49,7 @@ struct nlsock_x {
 	uint32_t acked;         /* messages sent with NLM_F_ACK */
 	uint32_t answered;
 	size_t failed;          /* index of the message x->err belongs to, or SIZE_MAX */
+	uint32_t err_offset;    /* the attribute of that message the kernel blamed, or 0 */
 };
 
 static int nlsock_opt(int fd, int level, int name, int v)
@@ -240,6 +241,8 @@ static void nlsock_on_batch(struct nlsock_x *x, const struct nlmsghdr *nlh)
 		return;
 	x->err = r;
 	x->failed = i;
+	if (nlmsg_error_offset(nlh, &x->err_offset))
+		x->err_offset = 0;
 	if (ebuf_empty(&why))
 		ebuf_set(&why, "kernel: %s", strerror(-r));
 	if (x->eb)
@@ -443,6 +446,7 @@ int nlsock_batch(struct nlsock *s, void *buf, size_t len, size_t *failed_index,
 
 	if (failed_index)
 		*failed_index = SIZE_MAX;
+	s->err_offset = 0;
 	if (!r && nlsock_batch_frame(s, buf, len, &x)) {
 		ebuf_set(eb, "netlink: batch framing (lengths, or BEGIN/END not first/last)");
 		r = -EINVAL;
@@ -459,5 +463,7 @@ int nlsock_batch(struct nlsock *s, void *buf, size_t len, size_t *failed_index,
 	r = nlsock_collect(s, &x);
 	if (r && failed_index)
 		*failed_index = x.failed;
+	if (r)
+		s->err_offset = x.err_offset;
 	return r;
 }

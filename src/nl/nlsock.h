@@ -37,6 +37,9 @@ struct nlsock {
 	unsigned long dropped;  /* replies ignored: wrong sender, portid or seq */
 	char *rbuf;             /* receive buffer, NLSOCK_RBUF bytes, owned */
 	bool big;               /* receive buffer raised (first dump or large batch) */
+	/* after nlsock_batch() failed at a message: the byte offset in that message of the
+	 * attribute the kernel's extended ack blamed (an element in a list, say), else 0 */
+	uint32_t err_offset;
 };
 
 #define NLSOCK_RBUF (64 * 1024)
