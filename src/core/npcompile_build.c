@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: MIT
+/*
+ * npcompile_build.c: plan groups from contributions (npcompile_elem.c). A full build counts
+ * every contribution; later, when only the members of the group's peers changed, the
+ * withdrawn and added contributions adjust those counts, and only the elements whose count
+ * crosses zero edit the sorted array (binary search per change, then one copy of the
+ * array), so a pod joining a peer of 10,000 members costs a few microseconds, not a sort.
+ * The RANGE tail is normalised again only when the pods' RANGE boxes changed.
+ *
+ * Whatever the path, the result equals npplan_normalize() over all contributions, and a
+ * result equal to the group built before under the same name is that group (same
+ * pointer), which tells the reconciler that nothing changed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/mem.h"
+#include "npcompile_int.h"
+
+static int selem_cmp(const void *a, const void *b)
+{
+	return npplan_elem_cmp(&((const struct npc_selem *)a)->e,
+			       &((const struct npc_selem *)b)->e);
+}
+
+/* Sort, sum the counts of equal elements, drop those summing to 0. */
+static void combine(struct npc_selem *v, uint32_t *n)
+{
+	uint32_t i, k = 0;
+
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), selem_cmp);
+	for (i = 0; i < *n; i++) {
+		if (k && npplan_elem_cmp(&v[k - 1].e, &v[i].e) == 0) {
+			v[k - 1].d += v[i].d;
+			continue;
+		}
+		if (k && v[k - 1].d == 0)
+			k--;
+		v[k++] = v[i];
+	}
+	if (k && v[k - 1].d == 0)
+		k--;
+	*n = k;
+}
+
+/* The index of the first element not below e. */
+static size_t lower_bound(const struct npplan_elem *v, size_t n, const struct npplan_elem *e)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (npplan_elem_cmp(&v[mid], e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct npplan_group *reusable(struct npc *c, const struct npc_group *g, const char *name)
+{
+	uint32_t i;
+
+	if (g->g && strcmp(g->g->name, name) == 0)
+		return g->g;
+	for (i = 0; i < c->pool.n; i++)
+		if (strcmp(((struct npplan_group *)c->pool.v[i])->name, name) == 0)
+			return c->pool.v[i];
+	return NULL;
+}
+
+/* Make elems (consumed) g's content: the group built before when equal, else a new one. */
+static int publish(struct npc *c, struct npc_group *g, bool all, struct npplan_elem *elems,
+		   size_t n)
+{
+	struct npplan_group tmp = { .dir = g->dir, .allow_all = all, .elems = elems, .nelems = n };
+	struct npplan_group *old, *ng;
+	char name[NPPLAN_NAMELEN];
+
+	npc_group_name(g, name);
+	old = reusable(c, g, name);
+	if (old && npplan_group_same(old, &tmp)) {
+		ng = npplan_group_ref(old);
+		mem_free(elems);
+	} else if ((ng = npplan_group_new(name, g->dir))) {
+		ng->allow_all = all;
+		ng->elems = elems;
+		ng->nelems = n;
+	} else {
+		mem_free(elems);
+		return -ENOMEM;
+	}
+	npplan_group_unref(g->g);
+	g->g = ng;
+	return 0;
+}
+
+/* The normalised union of the static boxes and the pods' boxes. */
+static int range_tail(const struct npc_group *g, const struct npplan_elem *prng, size_t nprng,
+		      struct npplan_elem **out, size_t *n)
+{
+	*n = g->nsrng + nprng;
+	*out = mem_alloc((*n + 1) * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	if (g->nsrng)
+		memcpy(*out, g->srng, g->nsrng * sizeof(**out));
+	if (nprng)
+		memcpy(*out + g->nsrng, prng, nprng * sizeof(**out));
+	return npplan_normalize(out, n);
+}
+
+/* fix elements, then the tail, into one new array. */
+static struct npplan_elem *concat(const struct npplan_elem *fix, size_t nfix,
+				  const struct npplan_elem *tail, size_t ntail)
+{
+	struct npplan_elem *e = mem_alloc((nfix + ntail + 1) * sizeof(*e));
+
+	if (!e)
+		return NULL;
+	if (nfix)
+		memcpy(e, fix, nfix * sizeof(*e));
+	if (ntail)
+		memcpy(e + nfix, tail, ntail * sizeof(*e));
+	return e;
+}
+
+static void counts_drop(struct npc_group *g)
+{
+	mem_free(g->cnt);
+	mem_free(g->prng);
+	mem_free(g->prcnt);
+	mem_free(g->srng);
+	g->cnt = g->prcnt = NULL;
+	g->prng = g->srng = NULL;
+	g->nfix = g->nprng = g->nsrng = 0;
+}
+
+/* Counted, sorted contributions split into the pods' elements and their RANGE boxes. */
+struct counted {
+	struct npplan_elem *fix, *prng;
+	uint32_t *cnt, *prcnt;
+	size_t nfix, nprng;
+};
+
+static int count_split(const struct npc_selem *v, uint32_t n, struct counted *k)
+{
+	size_t i;
+
+	for (k->nfix = 0; k->nfix < n && v[k->nfix].e.shape != NPPLAN_RANGE; k->nfix++)
+		;
+	k->nprng = n - k->nfix;
+	k->fix = mem_alloc((k->nfix + 1) * sizeof(*k->fix));
+	k->cnt = mem_alloc((k->nfix + 1) * sizeof(*k->cnt));
+	k->prng = mem_alloc((k->nprng + 1) * sizeof(*k->prng));
+	k->prcnt = mem_alloc((k->nprng + 1) * sizeof(*k->prcnt));
+	if (!k->fix || !k->cnt || !k->prng || !k->prcnt)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (i < k->nfix) {
+			k->fix[i] = v[i].e;
+			k->cnt[i] = (uint32_t)v[i].d;
+		} else {
+			k->prng[i - k->nfix] = v[i].e;
+			k->prcnt[i - k->nfix] = (uint32_t)v[i].d;
+		}
+	}
+	return 0;
+}
+
+static int full_publish(struct npc *c, struct npc_group *g, struct counted *k)
+{
+	struct npplan_elem *tail = NULL, *elems;
+	size_t ntail;
+	int r = range_tail(g, k->prng, k->nprng, &tail, &ntail);
+
+	if (r)
+		goto out;
+	elems = concat(k->fix, k->nfix, tail, ntail);
+	r = elems ? publish(c, g, false, elems, k->nfix + ntail) : -ENOMEM;
+	if (r)
+		goto out;
+	mem_free(g->cnt);
+	mem_free(g->prng);
+	mem_free(g->prcnt);
+	g->cnt = k->cnt;
+	g->nfix = k->nfix;
+	g->prng = k->prng;
+	g->prcnt = k->prcnt;
+	g->nprng = k->nprng;
+	k->cnt = k->prcnt = NULL;
+	k->prng = NULL;
+out:
+	mem_free(tail);
+	return r;
+}
+
+static int build_full(struct npc *c, struct npc_group *g)
+{
+	struct npc_ebld b = { .c = c, .g = g };
+	struct counted k = { 0 };
+	int r = npc_contrib_all(&b);
+
+	c->stats.full++;
+	if (r)
+		goto out;
+	if (b.all) {
+		r = publish(c, g, true, NULL, 0);
+		if (!r)
+			counts_drop(g);
+		goto out;
+	}
+	combine(b.v, &b.n);
+	/* the static boxes are kept as collected: the tail is normalised with the pods' */
+	mem_free(g->srng);
+	g->srng = b.s;
+	g->nsrng = b.ns;
+	b.s = NULL;
+	r = count_split(b.v, b.n, &k);
+	if (!r)
+		r = full_publish(c, g, &k);
+out:
+	mem_free(k.fix);
+	mem_free(k.cnt);
+	mem_free(k.prng);
+	mem_free(k.prcnt);
+	mem_free(b.v);
+	mem_free(b.s);
+	return r;
+}
+
+/* ---- edits ---------------------------------------------------------------------------- */
+
+struct cset {
+	const struct npplan_elem *e;
+	uint32_t *cnt;
+	size_t n;
+};
+
+/* An element entering the set (add) before index at, or leaving it (add NULL) at at. */
+struct cedit {
+	size_t at;
+	const struct npc_selem *add;
+};
+
+/*
+ * Count the changes d[0..nd) (sorted, combined) into s in place and list the elements that
+ * enter or leave, in merge order. 1 when the counts disagree with the changes (a withdrawal
+ * of something never counted): the caller rebuilds from the rules instead.
+ */
+static int edit_plan(struct cset *s, const struct npc_selem *d, size_t nd, struct cedit *ed,
+		     size_t *ned)
+{
+	size_t i, at;
+	int64_t v;
+
+	for (i = 0; i < nd; i++) {
+		at = lower_bound(s->e, s->n, &d[i].e);
+		if (at == s->n || npplan_elem_cmp(&s->e[at], &d[i].e)) {
+			if (d[i].d < 0)
+				return 1;
+			ed[(*ned)++] = (struct cedit){ at, &d[i] };
+			continue;
+		}
+		v = (int64_t)s->cnt[at] + d[i].d;
+		if (v < 0)
+			return 1;
+		s->cnt[at] = (uint32_t)v;
+		if (!v)
+			ed[(*ned)++] = (struct cedit){ at, NULL };
+	}
+	return 0;
+}
+
+/* The size of s after the edits. */
+static size_t edited_size(const struct cset *s, const struct cedit *ed, size_t ned)
+{
+	size_t j, nadd = 0;
+
+	for (j = 0; j < ned; j++)
+		nadd += ed[j].add != NULL;
+	return s->n + nadd - (ned - nadd);
+}
+
+/* s with the edits applied, into oe and oc (edited_size entries each). */
+static void edit_apply(const struct cset *s, const struct cedit *ed, size_t ned,
+		       struct npplan_elem *oe, uint32_t *oc)
+{
+	size_t i = 0, j, k = 0, seg;
+
+	for (j = 0; j <= ned; j++) {
+		seg = (j < ned ? ed[j].at : s->n) - i;
+		if (seg) {
+			memcpy(oe + k, s->e + i, seg * sizeof(*oe));
+			memcpy(oc + k, s->cnt + i, seg * sizeof(*oc));
+		}
+		i += seg;
+		k += seg;
+		if (j == ned)
+			break;
+		if (!ed[j].add) {
+			i++;
+			continue;
+		}
+		oe[k] = ed[j].add->e;
+		oc[k++] = (uint32_t)ed[j].add->d;
+	}
+}
+
+/* The pods' RANGE boxes edited (ned2 > 0) and the tail normalised again. */
+static int tail_edit(struct npc_group *g, const struct cset *rs, const struct cedit *ed,
+		     size_t ned2, struct npplan_elem **tail, size_t *ntail)
+{
+	size_t n = edited_size(rs, ed, ned2);
+	struct npplan_elem *e = mem_alloc((n + 1) * sizeof(*e));
+	uint32_t *cnt = mem_alloc((n + 1) * sizeof(*cnt));
+	int r = -ENOMEM;
+
+	if (e && cnt) {
+		edit_apply(rs, ed, ned2, e, cnt);
+		r = range_tail(g, e, n, tail, ntail);
+	}
+	if (r) {
+		mem_free(e);
+		mem_free(cnt);
+		return r;
+	}
+	mem_free(g->prng);
+	mem_free(g->prcnt);
+	g->prng = e;
+	g->prcnt = cnt;
+	g->nprng = n;
+	return 0;
+}
+
+/*
+ * The new content in one array: the edited pods' elements, then the tail, new or as it
+ * was. g's counts follow once it is published (a failure resets the whole compiler).
+ */
+static int delta_publish(struct npc *c, struct npc_group *g, struct cset *fs, struct cedit *ed,
+			 size_t ned1, struct cset *rs, size_t ned2)
+{
+	struct npplan_elem *tail = g->g->elems + g->nfix, *newtail = NULL, *elems;
+	size_t ntail = g->g->nelems - g->nfix, nfix = edited_size(fs, ed, ned1);
+	uint32_t *cnt = NULL;
+	int r = 0;
+
+	if (ned2 && (r = tail_edit(g, rs, ed + ned1, ned2, &newtail, &ntail)))
+		return r;
+	if (newtail)
+		tail = newtail;
+	elems = mem_alloc((nfix + ntail + 1) * sizeof(*elems));
+	if (ned1)
+		cnt = mem_alloc((nfix + 1) * sizeof(*cnt));
+	if (!elems || (ned1 && !cnt)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (ned1)
+		edit_apply(fs, ed, ned1, elems, cnt);
+	else if (nfix)
+		memcpy(elems, fs->e, nfix * sizeof(*elems));
+	if (ntail)
+		memcpy(elems + nfix, tail, ntail * sizeof(*elems));
+	r = publish(c, g, false, elems, nfix + ntail);
+	elems = NULL;
+	if (!r && ned1) {
+		mem_free(g->cnt);
+		g->cnt = cnt;
+		g->nfix = nfix;
+		cnt = NULL;
+	}
+out:
+	mem_free(elems);
+	mem_free(cnt);
+	mem_free(newtail);
+	return r;
+}
+
+/* 0, -ENOMEM, or 1 when the group must be built from its rules after all. */
+static int build_delta(struct npc *c, struct npc_group *g)
+{
+	struct npc_ebld b = { .c = c, .g = g };
+	struct cset fs = { g->g->elems, g->cnt, g->nfix }, rs = { g->prng, g->prcnt, g->nprng };
+	struct cedit *ed = NULL;
+	size_t nd1, ned1 = 0, ned2 = 0;
+	int r = npc_contrib_delta(&b);
+
+	c->stats.delta++;
+	if (r)
+		goto out;
+	combine(b.v, &b.n);
+	for (nd1 = 0; nd1 < b.n && b.v[nd1].e.shape != NPPLAN_RANGE; nd1++)
+		;
+	ed = mem_alloc((b.n + 1) * sizeof(*ed));
+	if (!ed) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = edit_plan(&fs, b.v, nd1, ed, &ned1);
+	if (!r)
+		r = edit_plan(&rs, b.v + nd1, b.n - nd1, ed + ned1, &ned2);
+	if (!r && !ned1 && !ned2)
+		c->stats.kept++;
+	else if (!r)
+		r = delta_publish(c, g, &fs, ed, ned1, &rs, ned2);
+out:
+	mem_free(ed);
+	mem_free(b.v);
+	mem_free(b.s);
+	return r;
+}
+
+int npc_group_build(struct npc *c, struct npc_group *g)
+{
+	int r;
+
+	if (npc_group_stale(g))
+		return build_full(c, g);
+	if (g->g->allow_all || !npc_group_touched(g))
+		return 0;
+	r = build_delta(c, g);
+	if (r != 1)
+		return r;
+	c->stats.fallback++;
+	return build_full(c, g);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * npplan.h: the compiled NetworkPolicy state of one node, as the kernel should hold it: a
+ * value produced by the policy compiler (npcompile.h) and consumed by the nf_tables
+ * reconciler (flow/npsync.h), the nft text renderer and the tests. Pure data: no I/O.
+ *
+ * Model. Every local, non-hostNetwork, non-finished pod selected by at least one policy with
+ * a direction is "isolated" in that direction. Pods whose isolating policies and named-port
+ * resolutions are identical share one GROUP per direction. A group is one nf_tables chain
+ * plus four sets per family, one per match shape, holding every (peer, protocol, port) the
+ * union of its policies allows. Dispatch maps send a packet to the group of its local pod:
+ * per packet, one conntrack test, one map lookup per direction and at most four set lookups,
+ * whatever the number of pods and policies.
+ *
+ * The ruleset, in nft syntax (the renderer writes exactly this; npsync's bytecode must read
+ * back through `nft list ruleset` as the same text):
+ *
+ *   table inet virgil {
+ *     map ing4 { type ipv4_addr : verdict; }   # local pod address -> goto <ingress group>
+ *     map ing6 { type ipv6_addr : verdict; }
+ *     map egr4 { type ipv4_addr : verdict; }   # local pod address -> jump <egress group>
+ *     map egr6 { type ipv6_addr : verdict; }
+ *     set masq-src4 { type ipv4_addr; flags interval; }   # this node's pod CIDRs
+ *     set masq-src6 { type ipv6_addr; flags interval; }
+ *     set cluster4 { type ipv4_addr; flags interval; }    # destinations never masqueraded
+ *     set cluster6 { type ipv6_addr; flags interval; }
+ *     chain forward { type filter hook forward priority filter; policy accept;
+ *       ct state established,related accept
+ *       ip saddr vmap @egr4
+ *       ip6 saddr vmap @egr6
+ *       ip daddr vmap @ing4
+ *       ip6 daddr vmap @ing6
+ *     }
+ *     chain postrouting { type nat hook postrouting priority srcnat; policy accept;
+ *       ip saddr @masq-src4 ip daddr != @cluster4 masquerade     (only when masquerade)
+ *       ip6 saddr @masq-src6 ip6 daddr != @cluster6 masquerade
+ *     }
+ *     # one per group; G is the group's name, "in-<16 hex>" or "eg-<16 hex>"; P is the peer
+ *     # field: saddr for ingress groups, daddr for egress groups; V is the allow verdict:
+ *     # accept for ingress (goto: the packet is done), return for egress (jump: the
+ *     # destination's ingress dispatch still runs).
+ *     set G-x4 { type ipv4_addr . inet_proto . inet_service; }              NPPLAN_EXACT
+ *     set G-p4 { type ipv4_addr . inet_proto; }                             NPPLAN_PROTO
+ *     set G-a4 { type ipv4_addr; }                                          NPPLAN_ADDR
+ *     set G-r4 { type ipv4_addr . inet_proto . inet_service; flags interval; }  NPPLAN_RANGE
+ *     set G-x6, G-p6, G-a6, G-r6 likewise with ipv6_addr
+ *     chain G {
+ *       ip P . meta l4proto . th dport @G-x4 V
+ *       ip P . meta l4proto @G-p4 V
+ *       ip P @G-a4 V
+ *       ip P . meta l4proto . th dport @G-r4 V
+ *       ip6 P . meta l4proto . th dport @G-x6 V
+ *       ip6 P . meta l4proto @G-p6 V
+ *       ip6 P @G-a6 V
+ *       ip6 P . meta l4proto . th dport @G-r6 V
+ *       meta l4proto tcp reject with tcp reset
+ *       reject with icmpx admin-prohibited
+ *     }
+ *     # an allow_all group has no sets and one rule: V
+ *   }
+ *
+ * Elements are values, kept normalised (npplan_normalize): sorted by npplan_elem_cmp,
+ * unique, and RANGE elements of one family pairwise disjoint (the kernel refuses overlapping
+ * intervals), so two plans diff element by element.
+ */
+#ifndef VIRGIL_NPPLAN_H
+#define VIRGIL_NPPLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../base/compat.h"
+#include "cidr.h"
+
+struct buf;
+struct k8sobj_ipblock;
+
+#define NPPLAN_TABLE "virgil"
+/* "in-" or "eg-", 16 hex digits, NUL */
+#define NPPLAN_NAMELEN 20
+
+enum npplan_dir {
+	NPPLAN_IN,	/* ingress: the local pod is the destination, the peer the source */
+	NPPLAN_EG,	/* egress: the local pod is the source, the peer the destination */
+};
+
+enum npplan_shape {
+	NPPLAN_EXACT,	/* peer address . protocol . port       hash  set G-x4 / G-x6 */
+	NPPLAN_PROTO,	/* peer address . protocol              hash  set G-p4 / G-p6 */
+	NPPLAN_ADDR,	/* peer address (any protocol and port) hash  set G-a4 / G-a6 */
+	NPPLAN_RANGE,	/* [addr lo-hi] . [proto lo-hi] . [port lo-hi] interval set G-r4 / G-r6 */
+	NPPLAN_NSHAPES,
+};
+
+/*
+ * One allowed (peer, protocol, port) box. The family is lo.family (hi has the same).
+ * EXACT: lo == hi, prlo == prhi, plo == phi. PROTO: lo == hi, prlo == prhi, ports 0.
+ * ADDR: lo == hi, protocols and ports 0. RANGE: inclusive ranges in every field; "any
+ * protocol" is 0-255 and "any port" 0-65535. Protocols are IP protocol numbers (TCP 6,
+ * UDP 17, SCTP 132).
+ */
+struct npplan_elem {
+	struct ipaddr lo, hi;
+	uint16_t plo, phi;
+	uint8_t prlo, prhi;
+	uint8_t shape;		/* enum npplan_shape */
+};
+
+/*
+ * Groups are immutable once built and shared by reference count: the compiler hands the
+ * same pointer to every plan while a group's content is unchanged, so the reconciler skips
+ * an unchanged group by comparing pointers, whatever its size.
+ */
+struct npplan_group {
+	char name[NPPLAN_NAMELEN];	/* chain name, also the prefix of its set names */
+	uint8_t dir;			/* enum npplan_dir */
+	bool allow_all;			/* some rule allows any peer on any port: elems empty */
+	struct npplan_elem *elems;	/* normalised; owned */
+	size_t nelems;
+	uint32_t refs;
+};
+
+/* A local pod address sent to a group: an element of ing4/ing6 or egr4/egr6. */
+struct npplan_disp {
+	struct ipaddr addr;
+	uint8_t dir;			/* enum npplan_dir */
+	size_t group;			/* index in npplan.groups */
+};
+
+/*
+ * A policy that Virgil cannot enforce as written: the pods it selects (or, when even its
+ * podSelector is unusable, every local pod of its namespace) stay isolated in the policy's
+ * directions and get no allowance from it. Reported once per policy.
+ */
+struct npplan_problem {
+	char *policy;			/* "ns/name" */
+	char *why;
+};
+
+struct npplan {
+	struct npplan_group **groups;	/* sorted by name (strcmp); one reference each */
+	size_t ngroups;
+	struct npplan_disp *disp;	/* sorted by (dir, addr family, addr); unique (dir, addr) */
+	size_t ndisp;
+	struct npplan_problem *problems;
+	size_t nproblems;
+	/* Masquerade: pod traffic from src_cidrs to anything outside cluster_cidrs. */
+	bool masquerade;
+	struct cidr *src_cidrs;		/* this node's pod CIDRs */
+	size_t nsrc;
+	struct cidr *cluster_cidrs;	/* every node's pod CIDRs plus configured ranges */
+	size_t ncluster;
+};
+
+/* Frees everything the plan owns (dropping its group references) and zeroes it. NULL ok. */
+void npplan_free(struct npplan *p);
+
+/* A new group with refs 1, elems NULL; NULL on -ENOMEM. */
+struct npplan_group *npplan_group_new(const char *name, enum npplan_dir dir);
+struct npplan_group *npplan_group_ref(struct npplan_group *g);
+/* Drop one reference; the last frees the group and its elements. NULL is fine. */
+void npplan_group_unref(struct npplan_group *g);
+/* Elements in both groups' order are equal (allow_all included). */
+bool npplan_group_same(const struct npplan_group *a, const struct npplan_group *b);
+
+/* Total order: shape, family, lo, hi, prlo, prhi, plo, phi. */
+int npplan_elem_cmp(const struct npplan_elem *a, const struct npplan_elem *b);
+
+/*
+ * Sort, drop duplicates and make the RANGE elements of each family pairwise disjoint while
+ * covering exactly the same boxes (split at every boundary, union, merge what can be
+ * merged). *elems may be reallocated. 0 or -ENOMEM (the array is then unchanged).
+ */
+int npplan_normalize(struct npplan_elem **elems, size_t *n) __must_check;
+
+/*
+ * cidr minus every except, as disjoint inclusive [lo, hi] address ranges in ascending
+ * order, appended to *out (*n entries, *cap capacity; mem_realloc'd). Excepts of the other
+ * family or outside cidr are ignored. 0 or -ENOMEM.
+ */
+int npplan_ipblock_ranges(const struct k8sobj_ipblock *b, struct ipaddr (**out)[2], size_t *n,
+			  size_t *cap) __must_check;
+
+/* The group a dispatch entry or name refers to; NULL when absent. Binary search. */
+const struct npplan_group *npplan_group_find(const struct npplan *p, const char *name);
+
+/*
+ * The whole plan as an nft script (`nft -f` input) that builds exactly the ruleset above:
+ * "table inet virgil { ... }" with every set's elements and every map's entries, in a
+ * deterministic order. For golden tests, the nft baseline of the benchmark and
+ * `virgil lab`. 0 or -ENOMEM.
+ */
+int npplan_render(const struct npplan *p, struct buf *out) __must_check;
+
+#endif
