@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * npsync_batch.c: the three batches of npsync (npsync_int.h): the whole `table inet virgil`
+ * of a plan, the difference between two plans, and the table's removal.
+ *
+ * The full batch creates objects in the order `nft -f` of npplan_render() does (every chain,
+ * then every set with its elements, then every rule): `nft list ruleset` prints sets and
+ * chains in kernel order, and objects get their handles in creation order, so a full resync
+ * lists exactly as that script does, handles included. A difference touches elements and the
+ * groups that came, changed shape or went, in the order npsync.h gives.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../base/mem.h"
+#include "../nl/nftmsg.h"
+#include "npsync_int.h"
+
+#define T NPPLAN_TABLE
+
+/* Where each (shape, family) run of a group's sorted elements starts and ends. */
+struct runs {
+	size_t a[NPPLAN_NSHAPES][2], b[NPPLAN_NSHAPES][2];
+};
+
+static void find_runs(const struct npplan_elem *v, size_t n, struct runs *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		int s = v[i].shape, f = v[i].lo.family == AF_INET6;
+
+		if (s >= NPPLAN_NSHAPES)
+			continue;
+		if (r->a[s][f] == r->b[s][f])
+			r->a[s][f] = i;
+		r->b[s][f] = i + 1;
+	}
+}
+
+/* A group's eight sets with their elements (none for allow_all); ids gets their set ids. */
+static void group_sets(struct npsync_bat *t, const struct npplan_group *g,
+		       uint32_t ids[2][NPPLAN_NSHAPES])
+{
+	char name[NPSYNC_NAMELEN];
+	struct runs r;
+
+	find_runs(g->elems, g->nelems, &r);
+	for (int v = 4; !g->allow_all && v <= 6; v += 2) {
+		int f = v == 6;
+
+		for (int s = 0; s < NPPLAN_NSHAPES; s++) {
+			uint32_t flags = s == NPPLAN_RANGE ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0;
+			uint8_t keys = npsync_shape_keys(s);
+			struct npsync_elw w;
+
+			npsync_set_name(name, g->name, s, v);
+			ids[f][s] = npsync_put_set(t, name, keys, v, flags);
+			w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, ids[f][s], keys,
+					    npsync_alen(v));
+			for (size_t i = r.a[s][f]; i < r.b[s][f]; i++)
+				npsync_put_elem(&w, &g->elems[i]);
+			npsync_elw_close(&w);
+		}
+	}
+}
+
+/* Sets, elements and rules of a group whose chain exists. */
+static void group_body(struct npsync_bat *t, const struct npplan_group *g)
+{
+	uint32_t ids[2][NPPLAN_NSHAPES] = { { 0 } };
+
+	group_sets(t, g, ids);
+	npsync_group_rules(t, g, ids);
+}
+
+static void new_chain(struct npsync_bat *t, const char *name, const struct nftmsg_hook *h)
+{
+	npsync_rec(t, NPSYNC_OP_NEWCHAIN, name, 0, 0);
+	nftmsg_newchain(&t->b, T, name, h);
+}
+
+static void flush_chain(struct npsync_bat *t, const char *name)
+{
+	npsync_rec(t, NPSYNC_OP_FLUSHCHAIN, name, 0, 0);
+	nftmsg_delrule(&t->b, T, name, 0);
+}
+
+static void del_sets(struct npsync_bat *t, const struct npplan_group *g)
+{
+	char name[NPSYNC_NAMELEN];
+
+	for (int v = 4; v <= 6; v += 2) {
+		for (int s = 0; s < NPPLAN_NSHAPES; s++) {
+			npsync_set_name(name, g->name, s, v);
+			npsync_rec(t, NPSYNC_OP_DELSET, name, 0, 0);
+			nftmsg_delset(&t->b, T, name);
+		}
+	}
+}
+
+/* Elements in a but not in b (both sorted, one set's run), into w. */
+static void elems_minus(struct npsync_elw *w, const struct npplan_elem *a, size_t na,
+			const struct npplan_elem *b, size_t nb)
+{
+	size_t i = 0, j = 0;
+
+	while (i < na) {
+		int c = j == nb ? -1 : npplan_elem_cmp(&a[i], &b[j]);
+
+		if (c < 0)
+			npsync_put_elem(w, &a[i++]);
+		else if (c > 0)
+			j++;
+		else
+			i++, j++;
+	}
+	npsync_elw_close(w);
+}
+
+/* Per set, the old group's elements that went, then the new group's that came. */
+static void diff_elems(struct npsync_bat *t, const struct npplan_group *o,
+		       const struct npplan_group *n)
+{
+	char name[NPSYNC_NAMELEN];
+	struct runs ro, rn;
+
+	find_runs(o->elems, o->nelems, &ro);
+	find_runs(n->elems, n->nelems, &rn);
+	for (int v = 4; v <= 6; v += 2) {
+		int f = v == 6;
+
+		for (int s = 0; s < NPPLAN_NSHAPES; s++) {
+			const struct npplan_elem *a = o->elems + ro.a[s][f];
+			const struct npplan_elem *b = n->elems + rn.a[s][f];
+			size_t na = ro.b[s][f] - ro.a[s][f], nb = rn.b[s][f] - rn.a[s][f];
+			uint8_t keys = npsync_shape_keys(s), alen = npsync_alen(v);
+			struct npsync_elw w;
+
+			npsync_set_name(name, n->name, s, v);
+			w = npsync_elw_init(t, NFT_MSG_DELSETELEM, name, 0, keys, alen);
+			elems_minus(&w, a, na, b, nb);
+			w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, 0, keys, alen);
+			elems_minus(&w, b, nb, a, na);
+		}
+	}
+}
+
+static void add_group(struct npsync_bat *t, const struct npplan_group *g)
+{
+	new_chain(t, g->name, NULL);
+	group_body(t, g);
+	t->groups_added++;
+}
+
+/* allow_all toggled (or, defensively, the direction): the chain is flushed and refilled. */
+static void change_group(struct npsync_bat *t, const struct npplan_group *o,
+			 const struct npplan_group *n)
+{
+	if (o->allow_all == n->allow_all && o->dir == n->dir) {
+		if (!n->allow_all)
+			diff_elems(t, o, n);
+		return;
+	}
+	flush_chain(t, n->name);
+	if (n->allow_all) {
+		if (!o->allow_all)
+			del_sets(t, o);
+		npsync_group_rules(t, n, NULL);
+	} else if (o->allow_all) {
+		group_body(t, n);
+	} else {
+		diff_elems(t, o, n);
+		npsync_group_rules(t, n, NULL);
+	}
+}
+
+/* After its dispatch elements went earlier in the batch, nothing refers to the chain. */
+static void remove_group(struct npsync_bat *t, const struct npplan_group *g)
+{
+	flush_chain(t, g->name);
+	npsync_rec(t, NPSYNC_OP_DELCHAIN, g->name, 0, 0);
+	nftmsg_delchain(&t->b, T, g->name);
+	if (!g->allow_all)
+		del_sets(t, g);
+	t->groups_deleted++;
+}
+
+static bool disp_in(const struct npplan_disp *d, const struct npplan *p, int dir, int v)
+{
+	return d->dir == dir && d->addr.family == npsync_fam(v) && d->group < p->ngroups;
+}
+
+static void map_full(struct npsync_bat *t, const struct npplan *p, int dir, int v)
+{
+	char name[8];
+	uint32_t id;
+	struct npsync_elw w;
+
+	npsync_map_name(name, dir, v);
+	id = npsync_put_set(t, name, NPSYNC_KEYS_ADDR, v, NFT_SET_MAP);
+	w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, id, NPSYNC_KEYS_ADDR, npsync_alen(v));
+	for (size_t i = 0; i < p->ndisp; i++)
+		if (disp_in(&p->disp[i], p, dir, v))
+			npsync_put_disp(&w, p, &p->disp[i]);
+	npsync_elw_close(&w);
+}
+
+static int disp_cmp(const struct npplan_disp *a, const struct npplan_disp *b)
+{
+	if (a->dir != b->dir)
+		return a->dir < b->dir ? -1 : 1;
+	return ipaddr_cmp(&a->addr, &b->addr);
+}
+
+/*
+ * Entries of a's map (dir, v) that b lacks or sends elsewhere, into w. A changed entry is
+ * deleted by the first pass (a = old) and added by the second (a = new): a map element's
+ * verdict cannot be changed in place.
+ */
+static void disp_minus(struct npsync_elw *w, const struct npplan *a, const struct npplan *b,
+		       int dir, int v)
+{
+	size_t i = 0, j = 0;
+
+	for (; i < a->ndisp; i++) {
+		const struct npplan_disp *d = &a->disp[i];
+		int c = 1;
+
+		if (!disp_in(d, a, dir, v))
+			continue;
+		while (j < b->ndisp && (c = disp_cmp(&b->disp[j], d)) < 0)
+			j++;
+		if (j < b->ndisp && c == 0 && disp_in(&b->disp[j], b, dir, v) &&
+		    !strcmp(a->groups[d->group]->name, b->groups[b->disp[j].group]->name))
+			continue;
+		npsync_put_disp(w, a, d);
+	}
+	npsync_elw_close(w);
+}
+
+static void disp_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
+{
+	char name[8];
+	struct npsync_elw w;
+
+	for (int dir = NPPLAN_IN; dir <= NPPLAN_EG; dir++) {
+		for (int v = 4; v <= 6; v += 2) {
+			npsync_map_name(name, dir, v);
+			w = npsync_elw_init(t, NFT_MSG_DELSETELEM, name, 0, NPSYNC_KEYS_ADDR,
+					    npsync_alen(v));
+			disp_minus(&w, o, n, dir, v);
+			w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, 0, NPSYNC_KEYS_ADDR,
+					    npsync_alen(v));
+			disp_minus(&w, n, o, dir, v);
+		}
+	}
+}
+
+static bool ranges_eq(struct ipaddr (*a)[2], size_t na, struct ipaddr (*b)[2], size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (ipaddr_cmp(&a[i][0], &b[i][0]) || ipaddr_cmp(&a[i][1], &b[i][1]))
+			return false;
+	return true;
+}
+
+static const char *const cidr_sets[2] = { "masq-src", "cluster" };
+
+static void cidr_list(const struct npplan *p, int which, const struct cidr **c, size_t *n)
+{
+	*c = which ? p->cluster_cidrs : p->src_cidrs;
+	*n = which ? p->ncluster : p->nsrc;
+}
+
+/* One CIDR set: created (full) or, when its ranges changed, flushed and refilled (diff). */
+static void cidr_set(struct npsync_bat *t, const struct npplan *o, const struct npplan *n,
+		     int which, int v)
+{
+	struct ipaddr (*a)[2] = NULL, (*b)[2] = NULL;
+	const struct cidr *c;
+	size_t na = 0, nb, k;
+	char name[16];
+	struct npsync_elw w;
+	uint32_t id = 0;
+	int r;
+
+	snprintf(name, sizeof(name), "%s%d", cidr_sets[which], v);
+	cidr_list(n, which, &c, &k);
+	r = npsync_cidr_ranges(c, k, v, &b, &nb);
+	if (!r && o) {
+		cidr_list(o, which, &c, &k);
+		r = npsync_cidr_ranges(c, k, v, &a, &na);
+	}
+	if (r) {
+		t->err = r;
+	} else if (!o) {
+		id = npsync_put_set(t, name, NPSYNC_KEYS_ADDR, v, NFT_SET_INTERVAL);
+	} else if (ranges_eq(a, na, b, nb)) {
+		nb = 0;
+	} else {
+		npsync_rec(t, NPSYNC_OP_FLUSHSET, name, 0, 0);
+		nftmsg_flushset(&t->b, T, name);
+	}
+	w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, id, NPSYNC_KEYS_ADDR, npsync_alen(v));
+	if (!r)
+		npsync_put_cidrs(&w, b, nb);
+	mem_free(a);
+	mem_free(b);
+}
+
+static const struct nftmsg_hook hook_forward = { NF_INET_FORWARD, 0, NF_ACCEPT, "filter" };
+
+static const struct nftmsg_hook hook_post = { NF_INET_POST_ROUTING, 100, NF_ACCEPT, "nat" };
+
+void npsync_build_full(struct npsync_bat *t, const struct npplan *p, uint32_t genid)
+{
+	size_t i;
+
+	npsync_begin(t, genid);
+	npsync_rec(t, NPSYNC_OP_NEWTABLE, T, 0, 0);
+	nftmsg_newtable(&t->b, T);
+	npsync_rec(t, NPSYNC_OP_DELTABLE, T, 0, 0);
+	nftmsg_deltable(&t->b, T);
+	npsync_rec(t, NPSYNC_OP_NEWTABLE, T, 0, 0);
+	nftmsg_newtable(&t->b, T);
+	new_chain(t, "forward", &hook_forward);
+	new_chain(t, "postrouting", &hook_post);
+	for (i = 0; i < p->ngroups; i++)
+		new_chain(t, p->groups[i]->name, NULL);
+	for (int dir = NPPLAN_IN; dir <= NPPLAN_EG; dir++)
+		for (int v = 4; v <= 6; v += 2)
+			map_full(t, p, dir, v);
+	for (int which = 0; which < 2; which++)
+		for (int v = 4; v <= 6; v += 2)
+			cidr_set(t, NULL, p, which, v);
+	/* every set before any rule, as nft -f: objects get handles in creation order */
+	for (i = 0; i < p->ngroups; i++) {
+		uint32_t ids[2][NPPLAN_NSHAPES];
+
+		group_sets(t, p->groups[i], ids);
+	}
+	npsync_forward_rules(t);
+	for (int v = 4; p->masquerade && v <= 6; v += 2)
+		npsync_rule_masq(t, v);
+	for (i = 0; i < p->ngroups; i++)
+		npsync_group_rules(t, p->groups[i], NULL);
+	t->groups_added = p->ngroups;
+	npsync_end(t);
+}
+
+static void masq_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
+{
+	for (int which = 0; which < 2; which++)
+		for (int v = 4; v <= 6; v += 2)
+			cidr_set(t, o, n, which, v);
+	if (o->masquerade == n->masquerade)
+		return;
+	flush_chain(t, "postrouting");
+	for (int v = 4; n->masquerade && v <= 6; v += 2)
+		npsync_rule_masq(t, v);
+}
+
+/* Groups by name: -1 only in o, 1 only in n, 0 both (a merge step of the sorted arrays). */
+static int group_step(const struct npplan *o, const struct npplan *n, size_t i, size_t j)
+{
+	if (i == o->ngroups)
+		return 1;
+	if (j == n->ngroups)
+		return -1;
+	return strcmp(o->groups[i]->name, n->groups[j]->name);
+}
+
+void npsync_build_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
+{
+	size_t i = 0, j = 0;
+	int c;
+
+	npsync_begin(t, 0);
+	while (i < o->ngroups || j < n->ngroups) {
+		c = group_step(o, n, i, j);
+		if (c > 0)
+			add_group(t, n->groups[j++]);
+		else if (c < 0)
+			i++;
+		else if (o->groups[i] != n->groups[j] &&
+			 !npplan_group_same(o->groups[i], n->groups[j]))
+			change_group(t, o->groups[i++], n->groups[j++]);
+		else
+			i++, j++;
+	}
+	disp_diff(t, o, n);
+	masq_diff(t, o, n);
+	for (i = j = 0; i < o->ngroups || j < n->ngroups;) {
+		c = group_step(o, n, i, j);
+		if (c < 0)
+			remove_group(t, o->groups[i]);
+		i += c <= 0;
+		j += c >= 0;
+	}
+	npsync_end(t);
+}
+
+void npsync_build_remove(struct npsync_bat *t)
+{
+	npsync_begin(t, 0);
+	npsync_rec(t, NPSYNC_OP_NEWTABLE, T, 0, 0);
+	nftmsg_newtable(&t->b, T);
+	npsync_rec(t, NPSYNC_OP_DELTABLE, T, 0, 0);
+	nftmsg_deltable(&t->b, T);
+	npsync_end(t);
+}
