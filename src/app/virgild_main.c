@@ -13,6 +13,7 @@
 #include "../applets.h"
 #include "../base/log.h"
 #include "../base/util.h"
+#include "../core/cidr.h"
 #include "../flow/agent.h"
 
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -22,8 +23,34 @@ static const char usage[] =
 	"               [--host-root DIR] [--server URL [--tls-server-name NAME]]\n"
 	"               [--kubeconfig FILE] [--token-file FILE] [--ca-file FILE]\n"
 	"               [--mode auto|direct|vxlan] [--no-local-balancers] [--debug]\n"
+	"               [--no-masquerade] [--cluster-cidr CIDR]... [--source DIR]\n"
 	"  Finds the API server by itself (see docs/agent.md); NODE_NAME, VIRGIL_API_SERVER,\n"
-	"  KUBECONFIG and KUBERNETES_SERVICE_HOST/PORT are read from the environment.\n";
+	"  KUBECONFIG and KUBERNETES_SERVICE_HOST/PORT are read from the environment.\n"
+	"  Pod traffic leaving every node's pod CIDRs and the --cluster-cidr ranges (also\n"
+	"  VIRGIL_CLUSTER_CIDRS, comma-separated) is masqueraded unless --no-masquerade.\n"
+	"  --source DIR reads objects from a folder instead of an API server (virgil lab).\n";
+
+#define MAX_CLUSTER 16
+
+/* Append the comma-separated CIDRs of s to v; -1 with a message on a bad one. */
+static int add_cidrs(const char *s, struct cidr *v, size_t *n)
+{
+	const char *p = s, *end;
+	size_t len;
+
+	while (*p) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len && (*n == MAX_CLUSTER || cidr_parse(p, len, &v[*n]))) {
+			fprintf(stderr, "virgild: cluster CIDR '%.*s': %s\n", (int)len, p,
+				*n == MAX_CLUSTER ? "too many (16 at most)" : "not a CIDR");
+			return -1;
+		}
+		*n += len ? 1 : 0;
+		p += len + (end ? 1 : 0);
+	}
+	return 0;
+}
 
 static const char *env_or(const char *name, const char *def)
 {
@@ -60,10 +87,15 @@ int virgild_main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "no-local-balancers", no_argument, NULL, 'L' },
 		{ "debug", no_argument, NULL, 'D' },
+		{ "no-masquerade", no_argument, NULL, 'M' },
+		{ "cluster-cidr", required_argument, NULL, 'C' },
+		{ "source", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char host[HOST_NAME_MAX + 1];
+	struct cidr cluster[MAX_CLUSTER];
+	size_t ncluster = 0;
 	struct agent_cfg cfg = {
 		.node_name = getenv("NODE_NAME"),
 		.data_dir = "/var/lib/virgil",
@@ -76,10 +108,14 @@ int virgild_main(int argc, char **argv)
 		.svc_host = env_or("KUBERNETES_SERVICE_HOST", NULL),
 		.svc_port = env_or("KUBERNETES_SERVICE_PORT", NULL),
 		.mode = NODEROUTES_AUTO,
+		.masquerade = strcmp(env_or("VIRGIL_MASQUERADE", "true"), "false") != 0,
+		.cluster = cluster,
 	};
 	int c, debug = 0, r;
 
 	log_procinit("virgild");
+	if (add_cidrs(env_or("VIRGIL_CLUSTER_CIDRS", ""), cluster, &ncluster))
+		return 100;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -94,6 +130,12 @@ int virgild_main(int argc, char **argv)
 		case 'a': cfg.ca_file = optarg; break;
 		case 'L': cfg.no_local = true; break;
 		case 'D': debug = 1; break;
+		case 'M': cfg.masquerade = false; break;
+		case 'o': cfg.source_dir = optarg; break;
+		case 'C':
+			if (add_cidrs(optarg, cluster, &ncluster))
+				return 100;
+			break;
 		case 'm':
 			if (parse_mode(optarg, &cfg.mode) == 0)
 				break;
@@ -111,6 +153,7 @@ int virgild_main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 100;
 	}
+	cfg.ncluster = ncluster;
 	log_init(debug);
 	if (!cfg.node_name || !*cfg.node_name) {
 		if (gethostname(host, sizeof(host)) < 0 || !host[0])

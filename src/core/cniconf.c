@@ -215,8 +215,13 @@ static int conf_scalars(const struct json *root, struct cni_conf *c, struct cni_
 		return bad(err, "mtu", member(root, "mtu"), why);
 	c->data_dir = DEFAULT_DATA_DIR;
 	if (abs_path(member(root, "dataDir"), "dataDir", &c->data_dir, err) ||
-	    abs_path(member(root, "logFile"), "logFile", &c->log_file, err))
+	    abs_path(member(root, "logFile"), "logFile", &c->log_file, err) ||
+	    abs_path(member(root, "agentSocket"), "agentSocket", &c->agent_socket, err))
 		return -EINVAL;
+	/* sun_path is 108 bytes */
+	if (c->agent_socket && strlen(c->agent_socket) >= 108)
+		return bad(err, "agentSocket", member(root, "agentSocket"),
+			   "want a path under 108 bytes (a unix socket)");
 	v = member(root, "debug");
 	if (v && !json_is_bool(v))
 		return bad(err, "debug", v, "want true or false");

@@ -132,6 +132,12 @@ struct cni_conf {
 	uint32_t mtu;                       /* "mtu" 576..65535; 0 (absent or 0) = the uplink's */
 	const char *data_dir;               /* "dataDir", absolute, < 1024 B; "/var/lib/virgil" */
 	const char *log_file;               /* "logFile" absolute, < 1024 bytes; NULL when absent */
+	/*
+	 * "agentSocket": the node agent's socket (absolute, < 108 bytes), written into the
+	 * conflist by the agent. When set, ADD returns only after the agent confirmed that the
+	 * pod's network policy is programmed (else code 11), and DEL tells the agent.
+	 */
+	const char *agent_socket;
 	bool debug;                         /* "debug" */
 	/*
 	 * Requested addresses, at most one per family (duplicates merge): the union of

@@ -34,7 +34,10 @@
 #include "../io/k8s.h"
 #include "agent.h"
 #include "discover.h"
+#include "localsrc.h"
 #include "noderoutes.h"
+#include "podsock.h"
+#include "policy.h"
 #include "watch.h"
 
 #define AGENT_PROBE_MS 3000
@@ -43,6 +46,8 @@
 #define AGENT_FAILOVER_AFTER 3
 #define CONFLIST_NAME "10-virgil.conflist"
 #define NETWORK_NAME "virgil"
+#define AGENT_SOCKET "agent.sock"
+#define STATUS_NAME "status.json"
 
 enum { R_NODES, R_PODS, R_NAMESPACES, R_NETPOLS, R_APISERVER, R_COUNT };
 
@@ -72,6 +77,9 @@ struct agent {
 	struct cache *cache[R_COUNT];
 	struct watch *w[R_COUNT];
 	struct noderoutes *nr;
+	struct policy *pol;
+	struct podsock *sock;
+	struct localsrc *src;
 	uint64_t reconcile_timer;
 	struct backoff sync_bo;
 	bool conflist_written;
@@ -153,6 +161,12 @@ static int write_conflist(struct agent *a)
 	jw_obj_begin(&w);
 	jw_kstr(&w, "type", "virgil");
 	jw_kstr(&w, "dataDir", a->cfg->data_dir);
+	if (a->sock) {
+		char sock[PATH_MAX];
+
+		snprintf(sock, sizeof(sock), "%s/%s", a->cfg->data_dir, AGENT_SOCKET);
+		jw_kstr(&w, "agentSocket", sock);
+	}
 	jw_obj_end(&w);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
@@ -258,7 +272,7 @@ static void reconcile(struct ev *ev, uint64_t id, void *ctx)
 	int r;
 
 	a->reconcile_timer = 0;
-	if (!watch_synced(a->w[R_NODES]))
+	if (!a->src && !watch_synced(a->w[R_NODES]))
 		return;
 	self = k8sobj_node(cache_get(a->cache[R_NODES], NULL, a->cfg->node_name));
 	if (!self) {
@@ -301,7 +315,9 @@ static void reconcile(struct ev *ev, uint64_t id, void *ctx)
 		return;
 	if (!a->conflist_written && write_conflist(a))
 		return;
-	patch_status(a);
+	/* with a local source there is no API server to tell */
+	if (!a->src)
+		patch_status(a);
 }
 
 static void schedule_reconcile(struct agent *a, uint64_t delay)
@@ -332,15 +348,25 @@ static void save_endpoints(struct agent *a)
 	}
 }
 
+static bool policy_sources_synced(struct agent *a)
+{
+	return watch_synced(a->w[R_PODS]) && watch_synced(a->w[R_NAMESPACES]) &&
+	       watch_synced(a->w[R_NETPOLS]);
+}
+
 static void on_changed(void *ctx, struct watch *w)
 {
 	struct agent *a = ctx;
 
 	a->conn_fails = 0;
-	if (w == a->w[R_NODES])
+	if (w == a->w[R_NODES]) {
 		schedule_reconcile(a, AGENT_DEBOUNCE_MS);
-	else if (w == a->w[R_APISERVER])
+		policy_kick(a->pol);
+	} else if (w == a->w[R_APISERVER]) {
 		save_endpoints(a);
+	}
+	if (policy_sources_synced(a))
+		policy_ready(a->pol);
 }
 
 static void on_failed(void *ctx, struct watch *w, int err, int status)
@@ -371,9 +397,6 @@ static int start_watches(struct agent *a)
 			watch_restart(a->w[i]);
 			continue;
 		}
-		a->cache[i] = cache_new(resources[i].kind, NULL, NULL, agent_rand(a));
-		if (!a->cache[i])
-			return -ENOMEM;
 		a->w[i] = watch_new(a->ev, a->client, &resources[i], a->cache[i], &watch_ops, a,
 				    agent_rand, a);
 		if (!a->w[i])
@@ -381,6 +404,137 @@ static int start_watches(struct agent *a)
 		watch_start(a->w[i]);
 	}
 	return 0;
+}
+
+/* ---- local object source (virgild --source DIR) ---------------------------------------------- */
+
+static void src_synced(void *ctx)
+{
+	struct agent *a = ctx;
+
+	schedule_reconcile(a, 0);
+	policy_ready(a->pol);
+}
+
+static void src_changed(void *ctx, enum k8sobj_kind kind)
+{
+	struct agent *a = ctx;
+
+	if (kind == K8SOBJ_NODE)
+		schedule_reconcile(a, AGENT_DEBOUNCE_MS);
+	/* also for the generation alone: status.json reports it after the next sync */
+	policy_kick(a->pol);
+}
+
+static uint64_t src_generation(void *ctx)
+{
+	struct agent *a = ctx;
+
+	return a->src ? localsrc_generation(a->src) : 0;
+}
+
+static int start_source(struct agent *a)
+{
+	static const struct localsrc_ops ops = { .synced = src_synced, .changed = src_changed };
+	struct cache *caches[K8SOBJ_NKINDS] = { 0 };
+	struct ebuf eb = { "" };
+	int r;
+
+	caches[K8SOBJ_NODE] = a->cache[R_NODES];
+	caches[K8SOBJ_POD] = a->cache[R_PODS];
+	caches[K8SOBJ_NAMESPACE] = a->cache[R_NAMESPACES];
+	caches[K8SOBJ_NETPOL] = a->cache[R_NETPOLS];
+	r = localsrc_new(a->ev, a->cfg->source_dir, caches, &ops, a, &a->src, &eb);
+	if (r)
+		log_warnx("local source %s: %s", a->cfg->source_dir, eb.msg);
+	else
+		log_info("objects from the local source %s (no API server)", a->cfg->source_dir);
+	return r;
+}
+
+/* ---- policy: cache callbacks and the plugin's socket ------------------------------------ */
+
+static void obj_added(void *ctx, const struct k8sobj *o)
+{
+	struct agent *a = ctx;
+
+	policy_note(a->pol, NULL, o);
+}
+
+static void obj_updated(void *ctx, const struct k8sobj *old, const struct k8sobj *o)
+{
+	struct agent *a = ctx;
+
+	policy_note(a->pol, old, o);
+}
+
+static void obj_deleted(void *ctx, const struct k8sobj *o)
+{
+	struct agent *a = ctx;
+
+	policy_note(a->pol, o, NULL);
+}
+
+static const struct cache_ops policy_cache_ops = {
+	.on_add = obj_added,
+	.on_update = obj_updated,
+	.on_delete = obj_deleted,
+};
+
+static void on_request(void *ctx, struct podsock_conn *c, const struct podmsg_req *r)
+{
+	struct agent *a = ctx;
+
+	policy_request(a->pol, c, r);
+}
+
+static int make_caches(struct agent *a)
+{
+	int i;
+
+	for (i = 0; i < R_COUNT; i++) {
+		bool pol = i == R_PODS || i == R_NAMESPACES || i == R_NETPOLS;
+
+		a->cache[i] = cache_new(resources[i].kind, pol ? &policy_cache_ops : NULL, a,
+					agent_rand(a));
+		if (!a->cache[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int start_policy(struct agent *a)
+{
+	char status[PATH_MAX], sock[PATH_MAX];
+	struct policy_cfg pc = {
+		.node = a->cfg->node_name,
+		.status_path = status,
+		.masquerade = a->cfg->masquerade,
+		.cluster = a->cfg->cluster,
+		.ncluster = a->cfg->ncluster,
+		.generation = a->cfg->source_dir ? src_generation : NULL,
+		.gen_ctx = a,
+	};
+	struct policy_caches pcs = {
+		.nodes = a->cache[R_NODES],
+		.pods = a->cache[R_PODS],
+		.namespaces = a->cache[R_NAMESPACES],
+		.policies = a->cache[R_NETPOLS],
+	};
+	struct ebuf eb = { "" };
+	int r;
+
+	snprintf(status, sizeof(status), "%s/%s", a->cfg->data_dir, STATUS_NAME);
+	snprintf(sock, sizeof(sock), "%s/%s", a->cfg->data_dir, AGENT_SOCKET);
+	r = policy_new(a->ev, &pc, &pcs, &a->pol, &eb);
+	if (r) {
+		log_warnx("network policy: %s", eb.msg);
+		return r;
+	}
+	r = podsock_new(a->ev, sock, on_request, a, &a->sock, &eb);
+	if (r)
+		log_warnx("agent socket: %s", eb.msg);
+	return r;
 }
 
 /* ---- discovery ------------------------------------------------------------------------- */
@@ -521,6 +675,10 @@ static int agent_setup(struct agent *a)
 		r = ev_signal(a->ev, SIGINT, on_signal, a);
 	if (r)
 		return r;
+	if ((r = make_caches(a)) || (r = start_policy(a)))
+		return r;
+	if (a->cfg->source_dir)
+		goto routes;
 	if (a->cfg->kubeconfig && (r = load_kubeconfig(a, &auth, &eb))) {
 		log_warnx("%s", eb.msg);
 		return r;
@@ -530,6 +688,7 @@ static int agent_setup(struct agent *a)
 		log_warnx("API client: %s", eb.msg);
 		return r;
 	}
+routes:
 	r = noderoutes_new(&nc, &a->nr, &eb);
 	if (r)
 		log_warnx("routes: %s", eb.msg);
@@ -545,6 +704,9 @@ static void agent_teardown(struct agent *a)
 
 	discover_cancel(a->disc);
 	k8s_cancel(a->patch);
+	localsrc_free(a->src);
+	podsock_free(a->sock);
+	policy_free(a->pol);
 	for (i = 0; i < R_COUNT; i++) {
 		watch_free(a->w[i]);
 		cache_free(a->cache[i]);
@@ -567,8 +729,12 @@ int agent_run(const struct agent_cfg *cfg)
 		 cfg->cni_conf_dir);
 	r = agent_setup(&a);
 	if (r == 0) {
-		start_discovery(&a);
-		r = ev_run(a.ev);
+		if (cfg->source_dir)
+			r = start_source(&a);
+		else
+			start_discovery(&a);
+		if (r == 0)
+			r = ev_run(a.ev);
 		if (r == 0)
 			r = a.exit_code;
 	}

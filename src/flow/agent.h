@@ -7,6 +7,8 @@
 #define VIRGIL_AGENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include "../core/cidr.h"
 #include "noderoutes.h"
 
 struct agent_cfg {
@@ -23,6 +25,10 @@ struct agent_cfg {
 	const char *svc_port;
 	enum noderoutes_mode mode;
 	bool no_local;             /* skip node-local balancer candidates */
+	const char *source_dir;    /* objects from this folder instead of an API server (lab) */
+	bool masquerade;           /* masquerade pod traffic leaving the cluster ranges */
+	const struct cidr *cluster; /* extra ranges never masqueraded */
+	size_t ncluster;
 };
 
 /* Runs until a termination signal: 0, or -errno when start-up failed (reason logged). */

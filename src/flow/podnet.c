@@ -28,7 +28,9 @@
 #include "../core/cidr.h"
 #include "../core/cniconf.h"
 #include "../core/ipam.h"
+#include "../core/podmsg.h"
 #include "../core/vethname.h"
+#include "../io/agentcall.h"
 #include "../io/leases.h"
 #include "../io/netns.h"
 #include "../nl/nlmsg.h"
@@ -536,6 +538,58 @@ static void undo(struct add *a)
 	release_addrs(a);
 }
 
+/* ---- the node agent: policy before the first packet ------------------------------------ */
+
+#define PODNET_AGENT_ADD_MS 10000
+#define PODNET_AGENT_DEL_MS 3000
+
+/* false when the agent is not asked: no agentSocket, or not a Kubernetes pod (no K8S_POD_*
+ * args: nothing can select it). */
+static bool agent_req(const struct cni_env *env, const struct cni_conf *c, enum podmsg_op op,
+		      struct podmsg_req *r)
+{
+	if (!c->agent_socket || !c->pod_namespace || !c->pod_name)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	snprintf(r->ns, sizeof(r->ns), "%s", c->pod_namespace);
+	snprintf(r->name, sizeof(r->name), "%s", c->pod_name);
+	snprintf(r->id, sizeof(r->id), "%s", env->containerid);
+	return true;
+}
+
+static void agent_forget(const struct cni_env *env, const struct cni_conf *c)
+{
+	struct podmsg_req r;
+	struct ebuf eb = { "" };
+
+	if (agent_req(env, c, PODMSG_DEL, &r) &&
+	    agentcall(c->agent_socket, &r, PODNET_AGENT_DEL_MS, &eb))
+		log_debug("agent: %s", eb.msg);
+}
+
+static int confirm_policy(struct add *a, struct cni_error *err)
+{
+	struct podmsg_req r;
+	struct ebuf eb = { "" };
+	size_t i;
+	int rc;
+
+	if (!agent_req(a->env, a->conf, PODMSG_ADD, &r))
+		return 0;
+	for (i = 0; i < a->naddrs; i++)
+		r.ip[a->addrs[i].addr.family == AF_INET ? 0 : 1] = a->addrs[i].addr;
+	rc = agentcall(a->conf->agent_socket, &r, PODNET_AGENT_ADD_MS, &eb);
+	if (!rc)
+		return 0;
+	cni_error_set(err, CNI_ERR_TRY_AGAIN,
+		      "the node agent did not confirm the pod's network policy", "%s: %s",
+		      a->conf->agent_socket, eb.msg);
+	/* it may have registered the addresses before failing */
+	agent_forget(a->env, a->conf);
+	return rc;
+}
+
 static int add_steps(struct add *a, struct cni_result *res, struct cni_error *err)
 {
 	uint32_t state_mtu = 0;
@@ -575,7 +629,8 @@ static int add_steps(struct add *a, struct cni_result *res, struct cni_error *er
 	if (rc)
 		return rc;
 	if ((rc = make_veth(a, err)) || (rc = open_pod_socket(a, err)) ||
-	    (rc = plumb_pod(a, err)) || (rc = plumb_host(a, err)) || (rc = node_sysctls(a, err)))
+	    (rc = plumb_pod(a, err)) || (rc = plumb_host(a, err)) || (rc = node_sysctls(a, err)) ||
+	    (rc = confirm_policy(a, err)))
 		return rc;
 	return fill_result(a, res, err);
 }
@@ -630,6 +685,8 @@ int podnet_del(const struct cni_env *env, const struct cni_conf *conf, struct cn
 		podnet_kerr(err, rc, &eb, "cannot delete the host veth");
 		return -1;
 	}
+	/* before the addresses can go to another pod, the agent drops their permissions */
+	agent_forget(env, conf);
 	if (podnet_store(conf, NULL, &l, err))
 		return -1;
 	n = leases_release_owner(l, env->containerid, env->ifname);
