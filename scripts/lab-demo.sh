@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# lab-demo.sh BINARY: a small demonstration of the Virgil CNI plugin, what `./build.sh lab`
-# runs until the full `virgil lab` exists. One node namespace and two pod namespaces; the
-# plugin, run in the node as a runtime would run it, plumbs both pods dual-stack; pod1 pings
-# pod2 over IPv4 and IPv6; DEL takes it all down again. Everything lives in namespaces named
-# vg$$-*, removed on every exit path. Exit status 0 only when every step worked.
+# lab-demo.sh BINARY: what `./build.sh lab` runs. `virgil lab up` brings up the default
+# scenario (two nodes, the real agent on each, nine pods attached by the real CNI plugin, two
+# network policies in namespace x), then `lab status`, then `lab probe` for TCP/80, TCP/81 and
+# UDP/80 with the grids printed and each matrix checked against what the policies say, then
+# `lab down`. The state dir and the namespace prefix are unique to the run; a trap takes the
+# lab down on every exit path and checks that no namespace with the prefix is left.
+# Exit status 0 only when every step worked and every matrix is the expected one.
 #
-#            node netns vg$$-node
-#   ┌──────────────────────────────────────┐
-#   │ vg<hex>  route pod1/32, pod1/128     │
-#   │ vg<hex>  route pod2/32, pod2/128     │
-#   └────┬─────────────────────────┬───────┘
-#        │ veth                    │ veth
-#   eth0 │ vg$$-pod1          eth0 │ vg$$-pod2
-#   10.244.1.x/32               10.244.1.y/32
-#   fd00:10:244:1::x/128        fd00:10:244:1::y/128
+#                          <name>-wire: bridge br0, 192.168.86.0/24 fd86::/64
+#            ┌───────────────────────────────┴───────────────────────────────┐
+#   <name>-n1: eth0 .1 fd86::1, virgild                      <name>-n2: eth0 .2 fd86::2, virgild
+#   pods 10.244.1.0/24 fd00:10:244:1::/64                    pods 10.244.2.0/24 ...:2::/64
+#   x/a x/c y/b z/a z/c (each <name>-p<k>,                   x/b y/a y/c z/b
+#   serving 80 and 81 on TCP and UDP)
+#
+# Expected, from the policies in x (deny-all-ingress; allow-from-y on TCP/80):
+#   TCP/80  into x/*: only from y/*;   TCP/81, UDP/80 into x/*: from nobody;
+#   everything else open, and every pod reaches itself (over its own lo).
 set -uo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BINARY" >&2; exit 2; }
@@ -23,25 +26,12 @@ BIN=$(realpath "$1")
 [ "$(id -u)" -eq 0 ] || { echo "lab-demo: needs root (network namespaces)" >&2; exit 2; }
 PY=/usr/bin/python3
 
-PFX=vg$$-
-NODE=${PFX}node
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/virgil-lab.XXXXXX")
-V4NET=10.244.1.0/24
-V6NET=fd00:10:244:1::/64
-CONF='{"cniVersion":"1.1.0","name":"lab","type":"virgil",'
-CONF+="\"podCIDRs\":[\"$V4NET\",\"$V6NET\"],\"dataDir\":\"$TMP/data\"}"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/virgil-lab-demo.XXXXXX")
+export VIRGIL_LAB_DIR=$TMP/state
+export VIRGIL_LAB_NAME=d$(printf '%05d' $(($$ % 100000)))
 OK=0
 BAD=0
-
-cleanup() {
-	local ns
-	for ns in $(ip netns list | awk '{ print $1 }' | grep "^$PFX"); do
-		ip netns del "$ns"
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+DOWN=0
 
 good() { OK=$((OK + 1)); printf '  [ ok ] %s\n' "$1"; }
 bad() { BAD=$((BAD + 1)); printf '  [FAIL] %s\n' "$1"; }
@@ -53,143 +43,113 @@ step() {
 	if "$@" >"$TMP/step.out" 2>&1; then
 		good "$what"
 	else
-		bad "$what"
+		bad "$what (exit $?)"
 		sed 's/^/         /' "$TMP/step.out"
 	fi
 }
 
-# with_prev POD: the config with the pod's ADD result as prevResult, as a runtime sends DEL.
-with_prev() {
-	"$PY" -c 'import json, sys
-c = json.loads(sys.argv[1])
-c["prevResult"] = json.load(open(sys.argv[2]))
-print(json.dumps(c))' "$CONF" "$TMP/$1.ADD"
-}
+lab_netns() { ip netns list 2>/dev/null | awk '{ print $1 }' | grep "^$VIRGIL_LAB_NAME-" || true; }
 
-# cni CMD POD: run the plugin in the node as a runtime does; stdout kept in $TMP/POD.CMD,
-# the time it took in ELAPSED (ms).
-cni() {
-	local cmd=$1 pod=$2 conf=$CONF t0 dt rc=0
-	if [ "$cmd" = DEL ] && [ -s "$TMP/$pod.ADD" ]; then
-		conf=$(with_prev "$pod")
+finish() {
+	local rc=$? left
+	trap - EXIT
+	if [ "$DOWN" = 0 ]; then
+		"$BIN" lab down >"$TMP/down.out" 2>&1 || {
+			echo "lab-demo: lab down failed:"
+			sed 's/^/    /' "$TMP/down.out"
+			rc=1
+		}
 	fi
-	t0=${EPOCHREALTIME/./}
-	printf '%s' "$conf" | ip netns exec "$NODE" env -i CNI_COMMAND="$cmd" \
-		CNI_CONTAINERID="lab-$pod" CNI_NETNS="/run/netns/$PFX$pod" CNI_IFNAME=eth0 \
-		CNI_PATH=/opt/cni/bin CNI_ARGS="K8S_POD_NAME=$pod" "$BIN" \
-		>"$TMP/$pod.$cmd" 2>"$TMP/$pod.$cmd.err" || rc=$?
-	dt=$((${EPOCHREALTIME/./} - t0))
-	ELAPSED=$((dt / 1000)).$((dt / 100 % 10))
-	[ $rc -eq 0 ] || { cat "$TMP/$pod.$cmd" "$TMP/$pod.$cmd.err"; return 1; }
+	left=$(lab_netns | tr '\n' ' ')
+	if [ -n "$left" ]; then
+		echo "lab-demo: namespaces left behind: $left"
+		for ns in $left; do ip netns del "$ns"; done
+		rc=1
+	fi
+	if [ -e "$VIRGIL_LAB_DIR" ]; then
+		echo "lab-demo: the state dir $VIRGIL_LAB_DIR is still there"
+		rc=1
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+# expect PORT PROTO FILE: the JSON matrix in FILE is what the default scenario's policies say.
+expect() {
+	"$PY" - "$1" "$2" "$3" <<'EOF'
+import json, sys
+port, proto, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+m = json.load(open(path))
+pods = m["pods"]
+want_pods = sorted(f"{n}/{p}" for n in "xyz" for p in "abc")
+if pods != want_pods:
+    sys.exit(f"pods {pods}, want {want_pods}")
+bad = []
+for f in pods:
+    for t in pods:
+        want = f == t or not t.startswith("x/") or (port == 80 and proto == "tcp" and f.startswith("y/"))
+        if m["matrix"][f][t] != want:
+            bad.append(f"{f} -> {t}: want {'.' if want else 'X'}")
+if bad:
+    sys.exit("\n".join(bad))
+EOF
 }
 
-# cni_step CMD POD: cni, reported as a step with its duration.
-cni_step() {
-	if cni "$1" "$2" >"$TMP/step.out" 2>&1; then
-		good "$1 $2 (${ELAPSED} ms)"
+# probe_check PORT PROTO: print the grid, then check the JSON matrix.
+probe_check() {
+	local what="probe $2/$1"
+	if "$BIN" lab probe --port "$1" --protocol "$2" >"$TMP/grid" 2>&1; then
+		sed 's/^/    /' "$TMP/grid"
+		step "$what: the grid" true
 	else
-		bad "$1 $2"
-		sed 's/^/         /' "$TMP/step.out"
+		bad "$what: the grid"
+		sed 's/^/         /' "$TMP/grid"
 	fi
-}
-
-# result POD EXPR: a value from the pod's ADD result (a python expression over r).
-result() {
-	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
-		"$TMP/$1.ADD" "$2" 2>/dev/null
-}
-# res_addr POD 4|6: the addresses of one family in the result.
-res_addr() {
-	result "$1" "' '.join(a['address'] for a in r['ips']
-		if (':' in a['address']) == ($2 == 6))"
-}
-res_host() { result "$1" "[i['name'] for i in r['interfaces'] if not i.get('sandbox')][0]"; }
-in_addr() {
-	ip -n "$PFX$1" -o "-$2" addr show dev eth0 scope global 2>/dev/null |
-		awk '{ print $4 }' | tr '\n' ' ' | sed 's/ $//'
-}
-node_links() {
-	ip -n "$NODE" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
-		grep -v '^lo$' | tr '\n' ' ' || true
-}
-
-# ping_pod FROM ADDR: a few tries, since a fresh IPv6 address may still be tentative.
-ping_pod() {
-	local try
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		[ "$try" -gt 1 ] && sleep 0.3
-		ip netns exec "$PFX$1" ping -c 1 -W 1 "$2" && return 0
-	done
-	return 1
-}
-
-echo "Virgil lab: the CNI plugin $BIN"
-echo "  pod ranges $V4NET and $V6NET, CNI 1.1.0, node namespace $NODE"
-echo
-
-# --- build
-if ! { ip netns add "$NODE" && ip -n "$NODE" link set lo up; }; then
-	bad "create the node namespace"
-	exit 1
-fi
-for p in pod1 pod2; do
-	if ! { ip netns add "$PFX$p" && ip -n "$PFX$p" link set lo up; }; then
-		bad "create $p's namespace"
-	fi
-	cni_step ADD "$p"
-done
-
-h1=$(res_host pod1) h2=$(res_host pod2)
-echo
-printf '            node netns %s\n' "$NODE"
-printf '   ┌───────────────────────────────────────────────┐\n'
-printf '   │ %-16s %-28s │\n' "${h1:-?}" "routes to pod1's addresses"
-printf '   │ %-16s %-28s │\n' "${h2:-?}" "routes to pod2's addresses"
-printf '   └────┬────────────────────────────┬─────────────┘\n'
-printf '        │ veth                       │ veth\n'
-printf '   eth0 │ %-18s    eth0 │ %s\n' "${PFX}pod1" "${PFX}pod2"
-printf '   %-29s%s\n' "$(res_addr pod1 4)" "$(res_addr pod2 4)" \
-	"$(res_addr pod1 6)" "$(res_addr pod2 6)"
-echo
-
-for p in pod1 pod2; do
-	for f in 4 6; do
-		r=$(res_addr $p $f)
-		k=$(in_addr $p $f)
-		if [ -n "$r" ] && [ "$r" = "$k" ]; then
-			good "$p IPv$f: result says $r, ip addr in the pod says $k"
-		else
-			bad "$p IPv$f: result says '${r}', ip addr in the pod says '${k}'"
-		fi
-	done
-done
-
-for f in 4 6; do
-	a=$(res_addr pod2 $f)
-	a=${a%%/*}
-	if [ -z "$a" ]; then
-		bad "ping pod1 -> pod2 over IPv$f: pod2 has no IPv$f address"
+	if "$BIN" lab probe --port "$1" --protocol "$2" --json >"$TMP/m.json" 2>"$TMP/m.err"; then
+		step "$what: the matrix is the expected one" expect "$1" "$2" "$TMP/m.json"
 	else
-		step "ping pod1 -> pod2 over IPv$f ($a)" ping_pod pod1 "$a"
+		bad "$what --json"
+		sed 's/^/         /' "$TMP/m.err"
 	fi
-done
+}
 
-# --- tear down
-cni_step DEL pod1
-cni_step DEL pod2
-left=$(node_links)
-leases=$(find "$TMP/data" -type f -name '*[.:]*' ! -name 'last.*' ! -name '.*' 2>/dev/null |
-	wc -l)
-if [ -z "$left" ] && [ "$leases" -eq 0 ]; then
-	good "after DEL: no veth left in the node, no lease left in the store"
+echo "Virgil lab: $BIN"
+echo "  state dir $VIRGIL_LAB_DIR, namespaces $VIRGIL_LAB_NAME-*"
+echo
+
+t0=${EPOCHREALTIME/./}
+step "lab up (default scenario, 2 nodes)" "$BIN" lab up
+echo "         ($(((${EPOCHREALTIME/./} - t0) / 1000)) ms)"
+if "$BIN" lab status >"$TMP/status" 2>&1; then
+	sed 's/^/    /' "$TMP/status"
+	good "lab status"
 else
-	bad "after DEL: links left in the node: '${left}', leases left: $leases"
+	bad "lab status"
+	sed 's/^/         /' "$TMP/status"
 fi
+echo
+probe_check 80 tcp
+probe_check 81 tcp
+probe_check 80 udp
+echo
+if "$BIN" lab down >"$TMP/down.out" 2>&1; then
+	DOWN=1
+	good "lab down"
+else
+	bad "lab down"
+	sed 's/^/         /' "$TMP/down.out"
+fi
+left=$(lab_netns | tr '\n' ' ')
+[ -z "$left" ] && good "no namespace named $VIRGIL_LAB_NAME-* is left" ||
+	bad "namespaces left: $left"
+[ ! -e "$VIRGIL_LAB_DIR" ] && good "the state dir is gone" || bad "the state dir is still there"
 
 echo
 if [ $BAD -eq 0 ]; then
-	echo "lab: all $OK steps worked; removing the namespaces."
+	echo "lab: all $OK steps worked."
 else
-	echo "lab: $BAD of $((OK + BAD)) steps FAILED; removing the namespaces."
+	echo "lab: $BAD of $((OK + BAD)) steps FAILED."
 fi
 [ $BAD -eq 0 ]

@@ -11,11 +11,12 @@
 
 /*
  * Applets still to come register here when they exist (never as placeholders):
- * virgil-install (init container), virgilctl (operator CLI), lab.
+ * virgil-install (init container), virgilctl (operator CLI).
  */
 #define APPLETS                                                                         \
 	APPLET("virgil", cni_main, "CNI plugin (the runtime sets CNI_COMMAND)")         \
-	APPLET("virgild", virgild_main, "node agent: API discovery, node state, routes")
+	APPLET("virgild", virgild_main, "node agent: API discovery, node state, routes") \
+	APPLET("lab", lab_main, "a simulated cluster in network namespaces (docs/lab.md)")
 
 #define APPLET(name, fn, summary) int fn(int argc, char **argv);
 APPLETS
