@@ -70,6 +70,19 @@ void npplan_group_unref(struct npplan_group *g)
 	mem_free(g);
 }
 
+unsigned npplan_group_sets(const struct npplan_group *g)
+{
+	unsigned m = 0;
+
+	for (size_t i = 0; !g->allow_all && i < g->nelems; i++) {
+		const struct npplan_elem *e = &g->elems[i];
+
+		if (e->shape < NPPLAN_NSHAPES)
+			m |= 1u << ((e->lo.family == AF_INET6) * NPPLAN_NSHAPES + e->shape);
+	}
+	return m;
+}
+
 bool npplan_group_same(const struct npplan_group *a, const struct npplan_group *b)
 {
 	size_t i;

@@ -44,6 +44,9 @@
  *     set G-a4 { type ipv4_addr; }                                          NPPLAN_ADDR
  *     set G-r4 { type ipv4_addr . inet_proto . inet_service; flags interval; }  NPPLAN_RANGE
  *     set G-x6, G-p6, G-a6, G-r6 likewise with ipv6_addr
+ *     # only the sets with elements exist, each with its rule below (npplan_group_sets()):
+ *     # the kernel finds sets by name along a list, so every empty set would slow every
+ *     # later set operation of a full sync
  *     chain G {
  *       ip P . meta l4proto . th dport @G-x4 V
  *       ip P . meta l4proto @G-p4 V
@@ -162,6 +165,13 @@ struct npplan_group *npplan_group_ref(struct npplan_group *g);
 void npplan_group_unref(struct npplan_group *g);
 /* Elements in both groups' order are equal (allow_all included). */
 bool npplan_group_same(const struct npplan_group *a, const struct npplan_group *b);
+
+/*
+ * Which of the group's eight sets exist (have elements): bit (v == 6) * NPPLAN_NSHAPES + shape,
+ * tested with NPPLAN_HAS(mask, v, shape) where v is 4 or 6. 0 for an allow_all group.
+ */
+unsigned npplan_group_sets(const struct npplan_group *g);
+#define NPPLAN_HAS(mask, v, shape) (((mask) >> (((v) == 6) * NPPLAN_NSHAPES + (shape))) & 1u)
 
 /* Total order: shape, family, lo, hi, prlo, prhi, plo, phi. */
 int npplan_elem_cmp(const struct npplan_elem *a, const struct npplan_elem *b);

@@ -275,6 +275,7 @@ static void group_chain(struct rnd *w, const struct npplan_group *g)
 {
 	const char *field = g->dir == NPPLAN_IN ? "saddr" : "daddr";
 	const char *verdict = g->dir == NPPLAN_IN ? "accept" : "return";
+	unsigned has = npplan_group_sets(g);
 	int v, s;
 
 	putf(w, "\n\tchain %s {\n", g->name);
@@ -284,19 +285,22 @@ static void group_chain(struct rnd *w, const struct npplan_group *g)
 	}
 	for (v = 4; v <= 6; v += 2)
 		for (s = 0; s < NPPLAN_NSHAPES; s++)
-			putf(w, "\t\t%s %s%s @%s-%c%d %s\n", v == 4 ? "ip" : "ip6", field,
-			     shapes[s].match, g->name, shapes[s].letter, v, verdict);
+			if (NPPLAN_HAS(has, v, s))
+				putf(w, "\t\t%s %s%s @%s-%c%d %s\n", v == 4 ? "ip" : "ip6",
+				     field, shapes[s].match, g->name, shapes[s].letter, v, verdict);
 	put(w, "\t\tmeta l4proto tcp reject with tcp reset\n"
 		"\t\treject with icmpx admin-prohibited\n\t}\n");
 }
 
 static void group(struct rnd *w, const struct npplan_group *g)
 {
+	unsigned has = npplan_group_sets(g);
 	int v, s;
 
-	for (v = 4; !g->allow_all && v <= 6; v += 2)
+	for (v = 4; v <= 6; v += 2)
 		for (s = 0; s < NPPLAN_NSHAPES; s++)
-			group_set(w, g, s, v);
+			if (NPPLAN_HAS(has, v, s))
+				group_set(w, g, s, v);
 	group_chain(w, g);
 }
 

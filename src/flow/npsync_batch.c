@@ -37,8 +37,8 @@ static void find_runs(const struct npplan_elem *v, size_t n, struct runs *r)
 	}
 }
 
-/* A group's eight sets with their elements (none for allow_all); ids gets their set ids. */
-static void group_sets(struct npsync_bat *t, const struct npplan_group *g,
+/* The sets of mask with their elements (none for allow_all); ids gets their set ids. */
+static void group_sets(struct npsync_bat *t, const struct npplan_group *g, unsigned mask,
 		       uint32_t ids[2][NPPLAN_NSHAPES])
 {
 	char name[NPSYNC_NAMELEN];
@@ -49,6 +49,8 @@ static void group_sets(struct npsync_bat *t, const struct npplan_group *g,
 		int f = v == 6;
 
 		for (int s = 0; s < NPPLAN_NSHAPES; s++) {
+			if (!NPPLAN_HAS(mask, v, s))
+				continue;
 			uint32_t flags = s == NPPLAN_RANGE ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0;
 			uint8_t keys = npsync_shape_keys(s);
 			struct npsync_elw w;
@@ -69,7 +71,7 @@ static void group_body(struct npsync_bat *t, const struct npplan_group *g)
 {
 	uint32_t ids[2][NPPLAN_NSHAPES] = { { 0 } };
 
-	group_sets(t, g, ids);
+	group_sets(t, g, npplan_group_sets(g), ids);
 	npsync_group_rules(t, g, ids);
 }
 
@@ -85,12 +87,15 @@ static void flush_chain(struct npsync_bat *t, const char *name)
 	nftmsg_delrule(&t->b, T, name, 0);
 }
 
-static void del_sets(struct npsync_bat *t, const struct npplan_group *g)
+/* The sets of mask; their rules went earlier in the batch. */
+static void del_sets(struct npsync_bat *t, const struct npplan_group *g, unsigned mask)
 {
 	char name[NPSYNC_NAMELEN];
 
 	for (int v = 4; v <= 6; v += 2) {
 		for (int s = 0; s < NPPLAN_NSHAPES; s++) {
+			if (!NPPLAN_HAS(mask, v, s))
+				continue;
 			npsync_set_name(name, g->name, s, v);
 			npsync_rec(t, NPSYNC_OP_DELSET, name, 0, 0);
 			nftmsg_delset(&t->b, T, name);
@@ -117,9 +122,9 @@ static void elems_minus(struct npsync_elw *w, const struct npplan_elem *a, size_
 	npsync_elw_close(w);
 }
 
-/* Per set, the old group's elements that went, then the new group's that came. */
+/* Per set of mask, the old group's elements that went, then the new group's that came. */
 static void diff_elems(struct npsync_bat *t, const struct npplan_group *o,
-		       const struct npplan_group *n)
+		       const struct npplan_group *n, unsigned mask)
 {
 	char name[NPSYNC_NAMELEN];
 	struct runs ro, rn;
@@ -136,6 +141,8 @@ static void diff_elems(struct npsync_bat *t, const struct npplan_group *o,
 			uint8_t keys = npsync_shape_keys(s), alen = npsync_alen(v);
 			struct npsync_elw w;
 
+			if (!NPPLAN_HAS(mask, v, s))
+				continue;
 			npsync_set_name(name, n->name, s, v);
 			w = npsync_elw_init(t, NFT_MSG_DELSETELEM, name, 0, keys, alen);
 			elems_minus(&w, a, na, b, nb);
@@ -152,26 +159,28 @@ static void add_group(struct npsync_bat *t, const struct npplan_group *g)
 	t->groups_added++;
 }
 
-/* allow_all toggled (or, defensively, the direction): the chain is flushed and refilled. */
+/*
+ * Same chain, new contents. While the same sets exist, elements change in place. When
+ * allow_all toggles or a set empties or fills, the chain is flushed, the sets that went are
+ * deleted, the ones that came are made, the rest change in place and the rules are written
+ * again: all in the one batch, so packets see the old chain or the new one.
+ */
 static void change_group(struct npsync_bat *t, const struct npplan_group *o,
 			 const struct npplan_group *n)
 {
-	if (o->allow_all == n->allow_all && o->dir == n->dir) {
+	unsigned mo = npplan_group_sets(o), mn = npplan_group_sets(n);
+
+	if (o->allow_all == n->allow_all && o->dir == n->dir && mo == mn) {
 		if (!n->allow_all)
-			diff_elems(t, o, n);
+			diff_elems(t, o, n, mn);
 		return;
 	}
 	flush_chain(t, n->name);
-	if (n->allow_all) {
-		if (!o->allow_all)
-			del_sets(t, o);
-		npsync_group_rules(t, n, NULL);
-	} else if (o->allow_all) {
-		group_body(t, n);
-	} else {
-		diff_elems(t, o, n);
-		npsync_group_rules(t, n, NULL);
-	}
+	del_sets(t, o, mo & ~mn);
+	group_sets(t, n, mn & ~mo, (uint32_t[2][NPPLAN_NSHAPES]){ { 0 } });
+	if (!n->allow_all && !o->allow_all)
+		diff_elems(t, o, n, mo & mn);
+	npsync_group_rules(t, n, NULL);
 }
 
 /* After its dispatch elements went earlier in the batch, nothing refers to the chain. */
@@ -180,8 +189,7 @@ static void remove_group(struct npsync_bat *t, const struct npplan_group *g)
 	flush_chain(t, g->name);
 	npsync_rec(t, NPSYNC_OP_DELCHAIN, g->name, 0, 0);
 	nftmsg_delchain(&t->b, T, g->name);
-	if (!g->allow_all)
-		del_sets(t, g);
+	del_sets(t, g, npplan_group_sets(g));
 	t->groups_deleted++;
 }
 
@@ -339,7 +347,7 @@ void npsync_build_full(struct npsync_bat *t, const struct npplan *p, uint32_t ge
 	for (i = 0; i < p->ngroups; i++) {
 		uint32_t ids[2][NPPLAN_NSHAPES];
 
-		group_sets(t, p->groups[i], ids);
+		group_sets(t, p->groups[i], npplan_group_sets(p->groups[i]), ids);
 	}
 	npsync_forward_rules(t);
 	for (int v = 4; p->masquerade && v <= 6; v += 2)

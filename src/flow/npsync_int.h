@@ -108,6 +108,7 @@ void npsync_map_name(char out[8], int dir, int v);
  * masquerade rule of family v. */
 void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g,
 			const uint32_t ids[2][NPPLAN_NSHAPES]);
+
 void npsync_forward_rules(struct npsync_bat *t);
 void npsync_rule_masq(struct npsync_bat *t, int v);
 

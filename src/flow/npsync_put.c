@@ -247,13 +247,17 @@ void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g,
 			const uint32_t ids[2][NPPLAN_NSHAPES])
 {
 	char name[NPSYNC_NAMELEN];
+	unsigned mask;
 
 	if (g->allow_all) {
 		rule_verdict(t, g->name, g->dir == NPPLAN_IN ? NF_ACCEPT : NFT_RETURN);
 		return;
 	}
+	mask = npplan_group_sets(g);
 	for (int v = 4; v <= 6; v += 2) {
 		for (int s = 0; s < NPPLAN_NSHAPES; s++) {
+			if (!NPPLAN_HAS(mask, v, s))
+				continue;
 			npsync_set_name(name, g->name, s, v);
 			rule_group_set(t, g, s, v, name, ids ? ids[v == 6][s] : 0);
 		}

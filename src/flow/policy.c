@@ -60,6 +60,9 @@ struct policy {
 	char **problems;
 	size_t nproblems;
 	uint64_t syncs;
+	/* the last programming pass, for status.json: benchmarks and operators time it */
+	bool last_full;
+	uint64_t last_us, last_at_us;
 	char error[256];
 };
 
@@ -193,6 +196,14 @@ static void pending_complete(struct policy *p)
 
 /* ---- status ------------------------------------------------------------------------------ */
 
+static uint64_t micros(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void write_status(struct policy *p)
 {
 	struct buf b = BUF_INIT;
@@ -220,6 +231,13 @@ static void write_status(struct policy *p)
 		jw_str(&w, p->problems[i]);
 	jw_arr_end(&w);
 	jw_kstr(&w, "error", p->error);
+	jw_key(&w, "lastSync");
+	jw_obj_begin(&w);
+	jw_key(&w, "full");
+	jw_bool(&w, p->last_full);
+	jw_ku64(&w, "micros", p->last_us);
+	jw_ku64(&w, "doneAtMicros", p->last_at_us);
+	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	r = jw_finish(&w) ? -ENOMEM : buf_addc(&b, '\n');
@@ -370,7 +388,7 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 	struct npsync_stats st = { 0 };
 	struct npplan plan = { 0 };
 	struct ebuf eb = { "" };
-	uint64_t t0 = ev_now();
+	uint64_t t0 = ev_now(), u0 = micros(CLOCK_MONOTONIC);
 	int e;
 
 	p->sync_timer = 0;
@@ -393,6 +411,11 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 		log_info("network policy: programmed again");
 	p->error[0] = 0;
 	p->syncs++;
+	if (st.msgs) {
+		p->last_full = st.full;
+		p->last_us = micros(CLOCK_MONOTONIC) - u0;
+		p->last_at_us = micros(CLOCK_REALTIME);
+	}
 	backoff_reset(&p->bo);
 	if (st.msgs)
 		log_debug("policy sync%s: %zu messages, %zu bytes, +%zu/-%zu elements, "

@@ -498,17 +498,26 @@ static void test_incremental(struct npsync *s, struct npplan *p)
 	step(s, p, 4, "a pod comes, another goes");
 	put_group(p, grp(GC, false, c, 2));
 	set_disp(p, "10.0.0.4", NPPLAN_IN, GC);
-	/* chain, 8 sets, 2 element lists, 10 rules, the dispatch element */
-	step(s, p, 2 + 1 + 8 + 2 + 10 + 1, "add a group");
+	/* chain, 2 sets (only those with elements), 2 element lists, 2 + 2 rules, dispatch */
+	step(s, p, 2 + 1 + 2 + 2 + 4 + 1, "add a group");
+	add_elem(p, GC, ad("10.9.0.7"), false);
+	/* a set fills: flush, the new set and its list, the chain's 3 + 2 rules again */
+	step(s, p, 2 + 1 + 1 + 1 + 5, "a group's empty set fills");
+	add_elem(p, GC, ex("10.9.0.2", 6, 22), false);
+	step(s, p, 3, "an element into an existing set: no rule rewritten");
+	add_elem(p, GC, ex("10.9.0.2", 6, 22), true);
+	add_elem(p, GC, ad("10.9.0.7"), true);
+	/* a set empties: flush, its DELSET, one DELSETELEM list, 2 + 2 rules */
+	step(s, p, 2 + 1 + 1 + 1 + 4, "a group's set empties while another changes");
 	put_group(p, grp(GC, true, NULL, 0));
-	/* flush, 8 DELSET, one rule */
-	step(s, p, 2 + 1 + 8 + 1, "a group becomes allow-all");
+	/* flush, 2 DELSET, one rule */
+	step(s, p, 2 + 1 + 2 + 1, "a group becomes allow-all");
 	put_group(p, grp(GC, false, c, 2));
-	step(s, p, 2 + 1 + 8 + 2 + 10, "and back");
+	step(s, p, 2 + 1 + 2 + 2 + 4, "and back");
 	set_disp(p, "10.0.0.4", NPPLAN_IN, NULL);
 	del_group(p, GC);
-	/* dispatch DEL, flush, DELCHAIN, 8 DELSET */
-	step(s, p, 2 + 1 + 1 + 1 + 8, "remove a group (after its dispatch element)");
+	/* dispatch DEL, flush, DELCHAIN, 2 DELSET */
+	step(s, p, 2 + 1 + 1 + 1 + 2, "remove a group (after its dispatch element)");
 	set_cidrs(&p->src_cidrs, &p->nsrc, src2, 3);
 	step(s, p, 2 + 2, "masquerade source CIDRs change: flush and refill one set");
 	set_cidrs(&p->cluster_cidrs, &p->ncluster, all, 3);
