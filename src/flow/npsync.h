@@ -24,6 +24,7 @@ struct npsync;
 
 struct npsync_stats {
 	int full;		/* 1 when this apply was a full resync */
+	int adopted;		/* full, and the kernel already held exactly the plan: nothing sent */
 	size_t msgs;		/* netlink messages in the batch (0: nothing to do) */
 	size_t bytes;		/* batch size */
 	size_t elems_added, elems_deleted;
@@ -35,7 +36,10 @@ int npsync_new(struct npsync **out, struct ebuf *eb) __must_check;
 void npsync_free(struct npsync *s);
 
 /*
- * Make the kernel hold *plan. On success the plan's contents move into s (it becomes "what
+ * Make the kernel hold *plan. The first apply (and the first after a failure or
+ * npsync_invalidate) is a full resync: when the kernel's table already reads back exactly as
+ * the plan's would (an agent restart), it is adopted as it is, handles and all; otherwise the
+ * whole table is replaced in one batch checked against the ruleset generation. On success the plan's contents move into s (it becomes "what
  * the kernel holds"; *plan is zeroed) and 0 is returned. On failure -errno with the
  * kernel's reason, naming the message that caused it, in eb; *plan is untouched and the next
  * apply is a full resync. st may be NULL.

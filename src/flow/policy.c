@@ -409,6 +409,8 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 	}
 	if (p->error[0])
 		log_info("network policy: programmed again");
+	if (st.adopted)
+		log_info("network policy: the kernel already holds this ruleset; kept as it is");
 	p->error[0] = 0;
 	p->syncs++;
 	if (st.msgs) {

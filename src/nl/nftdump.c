@@ -495,6 +495,55 @@ static int io_read(struct io *io)
 	return r;
 }
 
+/* The message after the last DELTABLE of buf (with the bytes from it to the end), or NULL. */
+static const struct nlmsghdr *after_deltable(const void *buf, size_t len, size_t *rest)
+{
+	const struct nlmsghdr *nlh = buf, *from = NULL;
+	size_t left = len;
+
+	while (nlmsg_ok(nlh, left)) {
+		bool del = nlh->nlmsg_type == (NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELTABLE);
+
+		nlh = nlmsg_next(nlh, &left);
+		if (del) {
+			from = nlh;
+			*rest = left;
+		}
+	}
+	return from;
+}
+
+int nftdump_batch(const void *buf, size_t len, const char *table, unsigned flags,
+		  struct buf *out, struct ebuf *eb)
+{
+	const struct nlmsghdr *nlh;
+	struct nftdump *d;
+	size_t left;
+	int r = 0;
+
+	ebuf_clear(eb);
+	nlh = after_deltable(buf, len, &left);
+	if (!nlh) {
+		ebuf_set(eb, "the batch replaces no table");
+		return -EINVAL;
+	}
+	d = nftdump_new(table, flags);
+	if (!d)
+		return -ENOMEM;
+	for (; !r && nlmsg_ok(nlh, left); nlh = nlmsg_next(nlh, &left))
+		r = nftdump_add(d, nlh, eb);
+	if (!r && left) {
+		ebuf_set(eb, "a truncated message at byte %zu", len - left);
+		r = -EINVAL;
+	}
+	if (!r)
+		r = nftdump_render(d, out);
+	if (r == -ENOMEM)
+		ebuf_setdef(eb, "out of memory");
+	nftdump_free(d);
+	return r;
+}
+
 int nftdump_table(struct nlsock *s, const char *table, unsigned flags, struct buf *out,
 		  struct ebuf *eb)
 {

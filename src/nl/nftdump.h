@@ -117,6 +117,15 @@ bool nftdump_mixed(const struct nftdump *d);
 int nftdump_render(struct nftdump *d, struct buf *out) __must_check;
 
 /*
+ * Render what a full-replace request batch (buf, len: a BATCH_BEGIN ... BATCH_END sequence as
+ * sent) creates: its messages after the last NFT_MSG_DELTABLE, decoded as replies are, into
+ * out, so it compares with nftdump_table()'s text of the same flags. 0, -EINVAL (no
+ * DELTABLE, or a truncated message), -EBADMSG, -ENOMEM; eb says why, out is as it was.
+ */
+int nftdump_batch(const void *buf, size_t len, const char *table, unsigned flags,
+		  struct buf *out, struct ebuf *eb) __must_check;
+
+/*
  * A GET request (msg NFT_MSG_GETTABLE, _GETCHAIN, _GETSET, _GETSETELEM, _GETRULE) of family
  * inet for table, and for GETSETELEM the set. nlsock_dump()/nlsock_talk() add the flags.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/npsync.c flow/npsync_batch.c flow/npsync_put.c nl/nftmsg.c nl/nlsock.c nl/nlmsg.c core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/err.c base/mem.c base/util.c */
+/* deps: flow/npsync.c flow/npsync_batch.c flow/npsync_put.c nl/nftdump.c nl/nftdump_msg.c nl/nftdump_expr.c nl/nftdump_set.c nl/nftmsg.c nl/nlsock.c nl/nlmsg.c core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/err.c base/mem.c base/util.c */
 /*
  * test_npsync.c: the nf_tables reconciler against the kernel, as root in private network
  * namespaces (unshare(), gone with the process). Plans are built by hand. The reference is
@@ -439,6 +439,36 @@ static void test_full(struct npsync *s, struct npplan *p)
 	ok(st.full == 0 && st.msgs == 0 && st.bytes == 0, "no-op: nothing sent");
 }
 
+/*
+ * A restarted agent (a new reconciler) with the same plan adopts the kernel's table as it is:
+ * nothing sent, handles unchanged. A table changed by hand is not adopted but replaced.
+ */
+static void test_restart(const struct npplan *p)
+{
+	char *before, *after;
+	struct npsync *t = NULL;
+	struct npsync_stats st;
+	struct ebuf eb;
+
+	before = run("nft -a list ruleset 2>&1");
+	if (!ok(npsync_new(&t, &eb) == 0, "restart: a second reconciler"))
+		return;
+	is_int(apply(t, p, &st, &eb), 0, "restart: the same plan");
+	ok(st.full && st.adopted && st.msgs == 0, "restart: the table is adopted, nothing sent");
+	after = run("nft -a list ruleset 2>&1");
+	ok(!strcmp(before, after), "restart: the listing, handles included, is unchanged");
+	free(before);
+	free(after);
+	npsync_free(t);
+	free(run("nft add rule inet virgil forward meta l4proto udp accept 2>&1"));
+	if (!ok(npsync_new(&t, &eb) == 0, "restart: a third reconciler"))
+		return;
+	is_int(apply(t, p, &st, &eb), 0, "restart after a hand edit: applied");
+	ok(st.full && !st.adopted && st.msgs > 40, "restart after a hand edit: the table replaced");
+	same_as_nft(p, true, "restart after a hand edit: the listing is nft -f's again");
+	npsync_free(t);
+}
+
 /* One step of an incremental sequence: apply, compare, check the message count. */
 static void step(struct npsync *s, const struct npplan *p, size_t msgs, const char *what)
 {
@@ -706,6 +736,7 @@ int main(void)
 		return tap_done();
 	p = base_plan();
 	test_full(s, &p);
+	test_restart(&p);
 	test_incremental(s, &p);
 	test_failure(s, &p);
 	test_faults(s, &p);
