@@ -55,6 +55,7 @@ struct add {
 	int host_fd, pod_fd;
 	struct nlsock hs, ps;
 	bool veth_made;
+	bool agent_told;	/* the agent holds the pod's addresses: a failure tells it to forget */
 	struct ebuf eb;
 };
 
@@ -529,10 +530,14 @@ static int fill_result(struct add *a, struct cni_result *res, struct cni_error *
 	return 0;
 }
 
+static void agent_forget(const struct cni_env *env, const struct cni_conf *c);
+
 static void undo(struct add *a)
 {
 	struct ebuf eb = { "" };
 
+	if (a->agent_told)
+		agent_forget(a->env, a->conf);
 	if (a->veth_made && rtnl_link_del(&a->hs, a->host, &eb) && !ebuf_empty(&eb))
 		log_warnx("undo: cannot delete %s: %s", a->host, eb.msg);
 	release_addrs(a);
@@ -580,8 +585,10 @@ static int confirm_policy(struct add *a, struct cni_error *err)
 	for (i = 0; i < a->naddrs; i++)
 		r.ip[a->addrs[i].addr.family == AF_INET ? 0 : 1] = a->addrs[i].addr;
 	rc = agentcall(a->conf->agent_socket, &r, PODNET_AGENT_ADD_MS, &eb);
-	if (!rc)
+	if (!rc) {
+		a->agent_told = true;
 		return 0;
+	}
 	cni_error_set(err, CNI_ERR_TRY_AGAIN,
 		      "the node agent did not confirm the pod's network policy", "%s: %s",
 		      a->conf->agent_socket, eb.msg);
@@ -628,9 +635,14 @@ static int add_steps(struct add *a, struct cni_result *res, struct cni_error *er
 	rc = reserve(a, err);
 	if (rc)
 		return rc;
+	/*
+	 * The agent programs the pod's policy before the host routes exist: until then nothing
+	 * can reach the pod, so not even a packet in flight during the ADD gets past its policy
+	 * (nor leaves a conntrack entry that a later `ct state established` would let through).
+	 */
 	if ((rc = make_veth(a, err)) || (rc = open_pod_socket(a, err)) ||
-	    (rc = plumb_pod(a, err)) || (rc = plumb_host(a, err)) || (rc = node_sysctls(a, err)) ||
-	    (rc = confirm_policy(a, err)))
+	    (rc = plumb_pod(a, err)) || (rc = confirm_policy(a, err)) ||
+	    (rc = plumb_host(a, err)) || (rc = node_sysctls(a, err)))
 		return rc;
 	return fill_result(a, res, err);
 }

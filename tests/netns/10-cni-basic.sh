@@ -329,8 +329,22 @@ expect_err "ADD with a CNI_NETNS that does not exist" 106
 touch "$TMP/not-a-netns"
 cni ADD e1 "$TMP/not-a-netns" eth0 "$C10"
 expect_err "ADD with a CNI_NETNS that is a plain file" 106
+# the agent must confirm the pod's policy before ADD returns; no agent answering: code 11
+CA=$(conf 1.0.0 ",\"agentSocket\":\"$TMP/no-agent.sock\"")
+cni ADD e1 "$P4" eth0 "$CA" "K8S_POD_NAMESPACE=x;K8S_POD_NAME=d"
+expect_err "ADD with agentSocket and no agent listening" 11
+touch "$TMP/plain.sock"
+cni ADD e1 "$P4" eth0 "${CA/no-agent.sock/plain.sock}" "K8S_POD_NAMESPACE=x;K8S_POD_NAME=d"
+expect_err "ADD with an agentSocket that is a plain file" 11
+cni ADD e1 "$P4" eth0 "$(conf 1.0.0 ',"agentSocket":"relative.sock"')"
+expect_err "ADD with a relative agentSocket" 7
+undo_if_ok e1 "$P4"
 is "failed ADDs: nothing leaked" "$(state)" "$before"
 is "failed ADDs: the pod has no interface" "$(pod_links 4 | words)" ""
+cni ADD e1 "$P4" eth0 "$CA"
+expect_ok "ADD with agentSocket but no pod name in CNI_ARGS: the agent is not asked"
+cni DEL e1 "$P4" eth0 "$CA"
+expect_ok "DEL with agentSocket and no agent: the agent's record is best effort" empty
 test ! -e "$DATA/networks/escape" && test ! -e "$DATA/escape" &&
 	pass "no store outside networks/" || fail "a store was created outside networks/"
 
