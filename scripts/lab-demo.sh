@@ -130,6 +130,10 @@ else
 	sed 's/^/         /' "$TMP/status"
 fi
 echo
+echo "  The default scenario: namespaces x, y, z with pods a, b, c each; in x a NetworkPolicy"
+echo "  denying all ingress and another letting namespace y in on TCP/80. '.' connects, 'X' is"
+echo "  blocked (rows are clients, columns servers)."
+echo
 probe_check 80 tcp
 probe_check 81 tcp
 probe_check 80 udp
