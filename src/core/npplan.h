@@ -24,8 +24,12 @@
  *     set masq-src6 { type ipv6_addr; flags interval; }
  *     set cluster4 { type ipv4_addr; flags interval; }    # destinations never masqueraded
  *     set cluster6 { type ipv6_addr; flags interval; }
+ *     set self4 { type ipv4_addr . ipv4_addr; }   # a . a for each address in ing4/egr4
+ *     set self6 { type ipv6_addr . ipv6_addr; }
  *     chain forward { type filter hook forward priority filter; policy accept;
  *       ct state established,related accept
+ *       ip saddr . ip daddr @self4 accept        # a pod to itself (via its own Service)
+ *       ip6 saddr . ip6 daddr @self6 accept
  *       ip saddr vmap @egr4
  *       ip6 saddr vmap @egr6
  *       ip daddr vmap @ing4

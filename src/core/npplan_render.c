@@ -218,11 +218,47 @@ static void cidr_set(struct rnd *w, const char *name, int v, const struct cidr *
 	put(w, "\t}\n\n");
 }
 
+static int addr_qcmp(const void *a, const void *b)
+{
+	return ipaddr_cmp(a, b);
+}
+
+/* Every local pod address of family v in a dispatch map, once, as "a . a". */
+static void self_set(struct rnd *w, const struct npplan *p, int v)
+{
+	int family = v == 4 ? AF_INET : AF_INET6;
+	struct ipaddr *a = NULL;
+	size_t i, m = 0, k = 0;
+
+	putf(w, "\tset self%d {\n\t\ttype %s . %s\n", v, addr_type(v), addr_type(v));
+	if (p->ndisp && !w->err && !(a = mem_alloc(p->ndisp * sizeof(*a))))
+		w->err = -ENOMEM;
+	for (i = 0; a && i < p->ndisp; i++)
+		if (p->disp[i].addr.family == family)
+			a[m++] = p->disp[i].addr;
+	if (m > 1)
+		qsort(a, m, sizeof(*a), addr_qcmp);
+	for (i = 0; i < m; i++) {
+		char t[IPADDR_STRLEN];
+
+		if (i && !ipaddr_cmp(&a[i - 1], &a[i]))
+			continue;
+		addr_text(&a[i], t);
+		elem_sep(w, &k);
+		putf(w, "%s . %s", t, t);
+	}
+	mem_free(a);
+	elems_end(w, k);
+	put(w, "\t}\n\n");
+}
+
 static void base_chains(struct rnd *w, const struct npplan *p)
 {
 	put(w, "\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy accept;\n"
 		"\t\tct state established,related accept\n"
+		"\t\tip saddr . ip daddr @self4 accept\n"
+		"\t\tip6 saddr . ip6 daddr @self6 accept\n"
 		"\t\tip saddr vmap @egr4\n"
 		"\t\tip6 saddr vmap @egr6\n"
 		"\t\tip daddr vmap @ing4\n"
@@ -318,6 +354,8 @@ int npplan_render(const struct npplan *p, struct buf *out)
 	cidr_set(&w, "masq-src", 6, p->src_cidrs, p->nsrc);
 	cidr_set(&w, "cluster", 4, p->cluster_cidrs, p->ncluster);
 	cidr_set(&w, "cluster", 6, p->cluster_cidrs, p->ncluster);
+	self_set(&w, p, 4);
+	self_set(&w, p, 6);
 	base_chains(&w, p);
 	for (i = 0; i < p->ngroups; i++)
 		group(&w, p->groups[i]);

@@ -159,7 +159,12 @@ static void key_text(const struct npsync_rec *r, const uint8_t *k, const uint8_t
 	(void)!ipaddr_format(&a, t1, sizeof(t1));
 	(void)!ipaddr_format(&b, t2, sizeof(t2));
 	used = snprintf(out, cap, e && memcmp(k, e, n) ? "%s-%s" : "%s", t1, t2);
-	if (r->keys >= NPSYNC_KEYS_PROTO && used >= 0 && (size_t)used < cap)
+	if (r->keys == NPSYNC_KEYS_SELF && used >= 0 && (size_t)used < cap) {
+		memcpy(b.a, k + n, n);
+		(void)!ipaddr_format(&b, t2, sizeof(t2));
+		snprintf(out + used, cap - used, " . %s", t2);
+	}
+	if (NPSYNC_HAS_PROTO(r->keys) && used >= 0 && (size_t)used < cap)
 		used += snprintf(out + used, cap - used, e && k[n] != e[n] ? " . %s-%s" : " . %s",
 				 proto_name(k[n], p1), proto_name(e ? e[n] : k[n], p2));
 	if (r->keys == NPSYNC_KEYS_PORT && used >= 0 && (size_t)used < cap) {
@@ -186,8 +191,8 @@ void npsync_elem_text(const struct npsync_rec *r, const struct nlattr *elem, cha
 		      size_t cap)
 {
 	const struct nlattr *tb[NFTA_SET_ELEM_MAX + 1];
-	size_t want = r->alen + (r->keys >= NPSYNC_KEYS_PROTO ? 4 : 0) +
-		      (r->keys == NPSYNC_KEYS_PORT ? 4 : 0);
+	size_t want = r->alen * (r->keys == NPSYNC_KEYS_SELF ? 2 : 1) +
+		      (NPSYNC_HAS_PROTO(r->keys) ? 4 : 0) + (r->keys == NPSYNC_KEYS_PORT ? 4 : 0);
 	const uint8_t *k, *e = NULL;
 	uint32_t flags = 0;
 

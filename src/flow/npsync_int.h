@@ -36,7 +36,9 @@ enum npsync_keys {
 	NPSYNC_KEYS_ADDR,	/* dispatch maps, masquerade sets, G-a sets */
 	NPSYNC_KEYS_PROTO,	/* addr . proto */
 	NPSYNC_KEYS_PORT,	/* addr . proto . port (with KEY_END for G-r sets) */
+	NPSYNC_KEYS_SELF,	/* addr . addr: self4/self6 */
 };
+#define NPSYNC_HAS_PROTO(keys) ((keys) == NPSYNC_KEYS_PROTO || (keys) == NPSYNC_KEYS_PORT)
 
 /* Set names are "<group>-x4": the group name, a dash, a letter, a digit. */
 #define NPSYNC_NAMELEN (NPPLAN_NAMELEN + 4)
@@ -110,6 +112,9 @@ void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g,
 			const uint32_t ids[2][NPPLAN_NSHAPES]);
 
 void npsync_forward_rules(struct npsync_bat *t);
+/* "self4", "self6"; and an element a . a of the self set of a's family. */
+const char *npsync_self_name(int v);
+void npsync_put_self(struct npsync_elw *w, const struct ipaddr *a);
 void npsync_rule_masq(struct npsync_bat *t, int v);
 
 /*

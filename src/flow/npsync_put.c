@@ -128,7 +128,11 @@ uint32_t npsync_put_set(struct npsync_bat *t, const char *name, uint8_t keys, in
 
 	if (flags & NFT_SET_MAP)
 		s.data_type = NFT_DATA_VERDICT;
-	if (keys >= NPSYNC_KEYS_PROTO) {
+	if (keys == NPSYNC_KEYS_SELF) {
+		s.key_type = s.key_type << NFTMSG_CONCAT_BITS | at;
+		s.key_len += npsync_alen(v);
+	}
+	if (NPSYNC_HAS_PROTO(keys)) {
 		s.key_type = s.key_type << NFTMSG_CONCAT_BITS | NFTMSG_TYPE_INET_PROTO;
 		s.key_len += 4;
 	}
@@ -154,7 +158,11 @@ static size_t key_of(uint8_t *k, const struct ipaddr *a, uint8_t keys, uint8_t p
 	size_t n = ipaddr_len(a->family);
 
 	memcpy(k, a->a, n);
-	if (keys >= NPSYNC_KEYS_PROTO) {
+	if (keys == NPSYNC_KEYS_SELF) {
+		memcpy(k + n, a->a, n);
+		n *= 2;
+	}
+	if (NPSYNC_HAS_PROTO(keys)) {
 		memset(k + n, 0, 4);
 		k[n] = proto;
 		n += 4;
@@ -178,6 +186,20 @@ void npsync_put_elem(struct npsync_elw *w, const struct npplan_elem *e)
 		x.key_end = ke;
 		x.key_end_len = key_of(ke, &e->hi, w->keys, e->prhi, e->phi);
 	}
+	npsync_elw_put(w, &x);
+}
+
+const char *npsync_self_name(int v)
+{
+	return v == 4 ? "self4" : "self6";
+}
+
+void npsync_put_self(struct npsync_elw *w, const struct ipaddr *a)
+{
+	uint8_t k[32];
+	struct nftmsg_elem x = { .key = k };
+
+	x.key_len = key_of(k, a, NPSYNC_KEYS_SELF, 0, 0);
 	npsync_elw_put(w, &x);
 }
 
@@ -217,7 +239,7 @@ static void rule_group_set(struct npsync_bat *t, const struct npplan_group *g, i
 	struct nlb *b = &t->b;
 
 	load_addr(b, v, g->dir == NPPLAN_IN);
-	if (shapes[shape].keys >= NPSYNC_KEYS_PROTO)
+	if (NPSYNC_HAS_PROTO(shapes[shape].keys))
 		nftmsg_meta(b, NFT_META_L4PROTO, rproto);
 	if (shape == NPPLAN_RANGE)
 		nftmsg_byteorder(b, NFT_BYTEORDER_HTON, rproto, rproto, 1, 2);
@@ -393,6 +415,19 @@ void npsync_forward_rules(struct npsync_bat *t)
 	nftmsg_cmp(&t->b, NFT_CMP_NEQ, NFT_REG_1, &zero, 4);
 	nftmsg_verdict(&t->b, NF_ACCEPT, NULL);
 	nftmsg_rule_end(&t->b, r);
+	/*
+	 * ip saddr . ip daddr @self4 accept: a pod always reaches itself, also through its own
+	 * Service (the hairpin comes back through forward with the pod as source and destination)
+	 */
+	for (int v = 4; v <= 6; v += 2) {
+		r = rule_begin(t, "forward");
+		load_addr(&t->b, v, true);
+		nftmsg_payload(&t->b, NFT_PAYLOAD_NETWORK_HEADER, v == 4 ? 16 : 24, npsync_alen(v),
+			       v == 4 ? NFT_REG32_01 : NFT_REG_2);
+		nftmsg_lookup(&t->b, npsync_self_name(v), 0, NFT_REG_1, -1, 0);
+		nftmsg_verdict(&t->b, NF_ACCEPT, NULL);
+		nftmsg_rule_end(&t->b, r);
+	}
 	/* egress of the source first: its chain returns on allow, then the destination's */
 	for (int dir = NPPLAN_EG; dir >= NPPLAN_IN; dir--) {
 		for (int v = 4; v <= 6; v += 2) {

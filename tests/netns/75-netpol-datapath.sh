@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # 75-netpol-datapath.sh: NetworkPolicy in the datapath, through `virgil lab` (docs/lab.md):
-# the real agents, the real CNI plugin, every node and pod in a network namespace. Three
+# the real agents, the real CNI plugin, every node and pod in a network namespace. Four
 # claims of docs/policy.md:
 #
 #  1. Isolation from the first packet. x has deny-all-ingress. Two sender pods, src/s1 on n1
@@ -28,6 +28,9 @@
 #     fd86::200, outside every pod range) records the source of each connection: a pod's
 #     arrives from its node's address. Pod to pod (across nodes and on one node) arrives from
 #     the pod's own address.
+#  2b. A pod reaches itself through its own Service: with a kube-proxy stand-in on n1 (DNAT,
+#     hairpin masquerade), x/d (deny-all ingress) reaches its own Service address, and not
+#     x/a's.
 #  3. An agent restart changes nothing. Three more policies are applied one at a time (so
 #     n1's table is built by steps, as in life). n1's `nft -a list table inet virgil` (with
 #     handles), its proto 86 routes and the TCP/80 matrix (both families) are recorded; the
@@ -504,6 +507,35 @@ is "src/s2 (n2) -> y/e (n1) over IPv4: from s2's pod address" \
 	"$(peer_seen "$S2_NS" "$E4" e)" "$S2_4"
 is "src/s1 -> y/e (both on n1) over IPv6: from s1's pod address" \
 	"$(peer_seen "$S1_NS" "$E6" e)" "$S1_6"
+
+# ---------------------------------------------------------------------------------------
+# 2b. A pod always reaches itself, also through its own Service. On n1 a table of the test's
+# own (ip t75svc) plays kube-proxy: 10.96.0.10:80 is DNATed to x/d, 10.96.0.11:80 to x/a,
+# and a hairpin (pod to itself) is masqueraded, as kube-proxy does. In the forward hook the
+# hairpin still has x/d as source and destination: Virgil's self set lets it through,
+# although x/d's ingress is deny-all. x/d to x/a's Service meets x/a's policy: refused.
+
+X4=$(pod_ip x/a 4) DNS=$(pod_of x/d netns)
+cat >"$TMP/svc.nft" <<EOF
+table ip t75svc {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 10.96.0.10 tcp dport 80 dnat to $D4:80
+		ip daddr 10.96.0.11 tcp dport 80 dnat to $X4:80
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip saddr $D4 ip daddr $D4 masquerade
+	}
+}
+EOF
+check "n1: a kube-proxy stand-in (table ip t75svc)" lns n1 nft -f "$TMP/svc.nft"
+check "x/d -> its own Service (10.96.0.10 -> x/d:80): connected" \
+	ip netns exec "$DNS" "$PY" "$H" connect 10.96.0.10 80
+check_fails "x/d -> x/a's Service (10.96.0.11 -> x/a:80): refused by x/a's policy" \
+	ip netns exec "$DNS" "$PY" "$H" connect 10.96.0.11 80
+like "n1: the self set holds x/d" "$(lns n1 nft list set inet virgil self4)" "$D4 . $D4"
+check "n1: table ip t75svc deleted" lns n1 nft delete table ip t75svc
 
 # ---------------------------------------------------------------------------------------
 # 3. An agent restart changes nothing

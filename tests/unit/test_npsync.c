@@ -525,11 +525,12 @@ static void test_incremental(struct npsync *s, struct npplan *p)
 	step(s, p, 4, "move a pod between groups: DELSETELEM + NEWSETELEM");
 	set_disp(p, "10.0.0.3", NPPLAN_IN, GA);
 	set_disp(p, "fd00::1", NPPLAN_IN, NULL);
-	step(s, p, 4, "a pod comes, another goes");
+	/* their map entries and their self entries */
+	step(s, p, 4 + 2, "a pod comes, another goes");
 	put_group(p, grp(GC, false, c, 2));
 	set_disp(p, "10.0.0.4", NPPLAN_IN, GC);
-	/* chain, 2 sets (only those with elements), 2 element lists, 2 + 2 rules, dispatch */
-	step(s, p, 2 + 1 + 2 + 2 + 4 + 1, "add a group");
+	/* chain, 2 sets (only those with elements), 2 element lists, 2 + 2 rules, dispatch, self */
+	step(s, p, 2 + 1 + 2 + 2 + 4 + 1 + 1, "add a group");
 	add_elem(p, GC, ad("10.9.0.7"), false);
 	/* a set fills: flush, the new set and its list, the chain's 3 + 2 rules again */
 	step(s, p, 2 + 1 + 1 + 1 + 5, "a group's empty set fills");
@@ -546,8 +547,8 @@ static void test_incremental(struct npsync *s, struct npplan *p)
 	step(s, p, 2 + 1 + 2 + 2 + 4, "and back");
 	set_disp(p, "10.0.0.4", NPPLAN_IN, NULL);
 	del_group(p, GC);
-	/* dispatch DEL, flush, DELCHAIN, 2 DELSET */
-	step(s, p, 2 + 1 + 1 + 1 + 2, "remove a group (after its dispatch element)");
+	/* dispatch DEL, self DEL, flush, DELCHAIN, 2 DELSET */
+	step(s, p, 2 + 1 + 1 + 1 + 1 + 2, "remove a group (after its dispatch element)");
 	set_cidrs(&p->src_cidrs, &p->nsrc, src2, 3);
 	step(s, p, 2 + 2, "masquerade source CIDRs change: flush and refill one set");
 	set_cidrs(&p->cluster_cidrs, &p->ncluster, all, 3);
