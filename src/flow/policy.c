@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../base/buf.h"
 #include "../base/err.h"
@@ -215,6 +216,8 @@ static void write_status(struct policy *p)
 		return;
 	jw_init(&w, &b);
 	jw_obj_begin(&w);
+	/* which agent wrote it: after a restart the file changes even when nothing else did */
+	jw_ku64(&w, "pid", (uint64_t)getpid());
 	if (p->cfg.generation)
 		jw_ku64(&w, "sourceGeneration", p->cfg.generation(p->cfg.gen_ctx));
 	jw_key(&w, "policy");
