@@ -48,6 +48,7 @@
 #define NETWORK_NAME "virgil"
 #define AGENT_SOCKET "agent.sock"
 #define STATUS_NAME "status.json"
+#define METRICS_NAME "metrics.prom"
 
 enum { R_NODES, R_PODS, R_NAMESPACES, R_NETPOLS, R_APISERVER, R_COUNT };
 
@@ -505,10 +506,11 @@ static int make_caches(struct agent *a)
 
 static int start_policy(struct agent *a)
 {
-	char status[PATH_MAX], sock[PATH_MAX];
+	char status[PATH_MAX], metrics[PATH_MAX], sock[PATH_MAX];
 	struct policy_cfg pc = {
 		.node = a->cfg->node_name,
 		.status_path = status,
+		.metrics_path = metrics,
 		.masquerade = a->cfg->masquerade,
 		.cluster = a->cfg->cluster,
 		.ncluster = a->cfg->ncluster,
@@ -525,6 +527,7 @@ static int start_policy(struct agent *a)
 	int r;
 
 	snprintf(status, sizeof(status), "%s/%s", a->cfg->data_dir, STATUS_NAME);
+	snprintf(metrics, sizeof(metrics), "%s/%s", a->cfg->data_dir, METRICS_NAME);
 	snprintf(sock, sizeof(sock), "%s/%s", a->cfg->data_dir, AGENT_SOCKET);
 	r = policy_new(a->ev, &pc, &pcs, &a->pol, &eb);
 	if (r) {

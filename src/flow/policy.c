@@ -18,6 +18,7 @@
 #include "../core/backoff.h"
 #include "../core/cache.h"
 #include "../core/npcompile.h"
+#include "../core/npmetrics.h"
 #include "../core/npplan.h"
 #include "../core/podmsg.h"
 #include "../io/atomic.h"
@@ -45,7 +46,8 @@ struct pending {
 struct policy {
 	struct ev *ev;
 	struct policy_cfg cfg;
-	char status_path[PATH_MAX];	/* our copy: cfg's may live on the caller's stack */
+	/* our copies: cfg's may live on the caller's stack */
+	char status_path[PATH_MAX], metrics_path[PATH_MAX];
 	struct cidr *cluster;
 	struct policy_caches c;
 	struct npc *npc;
@@ -60,7 +62,7 @@ struct policy {
 	size_t groups, isolated, elems;
 	char **problems;
 	size_t nproblems;
-	uint64_t syncs;
+	uint64_t syncs, sync_errors;
 	/* the last programming pass, for status.json: benchmarks and operators time it */
 	bool last_full;
 	uint64_t last_us, last_at_us;
@@ -205,6 +207,26 @@ static uint64_t micros(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static void write_metrics(struct policy *p)
+{
+	struct npmetrics m = {
+		.ok = !p->error[0], .syncs = p->syncs, .sync_errors = p->sync_errors,
+		.problems = p->nproblems, .groups = p->groups, .isolated = p->isolated,
+		.elements = p->elems, .last_sync_us = p->last_us,
+	};
+	struct buf b = BUF_INIT;
+	int r;
+
+	if (!p->cfg.metrics_path)
+		return;
+	r = npmetrics_render(&m, &b);
+	if (!r)
+		r = atomic_update(p->cfg.metrics_path, b.p, b.len, 0644);
+	if (r < 0)
+		log_debug("cannot write %s: %s", p->cfg.metrics_path, strerror(-r));
+	buf_free(&b);
+}
+
 static void write_status(struct policy *p)
 {
 	struct buf b = BUF_INIT;
@@ -249,6 +271,7 @@ static void write_status(struct policy *p)
 	if (r < 0)
 		log_debug("cannot write %s: %s", p->cfg.status_path, strerror(-r));
 	buf_free(&b);
+	write_metrics(p);
 }
 
 static void free_problems(char **v, size_t n)
@@ -377,6 +400,7 @@ static void sync_fail(struct policy *p, int e, const char *why)
 {
 	uint64_t delay = backoff_fail(&p->bo, ev_now());
 
+	p->sync_errors++;
 	if (strcmp(p->error, why) != 0)
 		log_warnx("network policy: %s; retrying in %llu ms", why,
 			  (unsigned long long)delay);
@@ -464,6 +488,18 @@ void policy_kick(struct policy *p)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
+/* *path into own (PATH_MAX bytes), and *path pointed at it; NULL stays NULL. */
+static int copy_path(char *own, const char **path)
+{
+	if (!*path)
+		return 0;
+	if (strlen(*path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	strcpy(own, *path);
+	*path = own;
+	return 0;
+}
+
 int policy_new(struct ev *ev, const struct policy_cfg *cfg, const struct policy_caches *c,
 	       struct policy **out, struct ebuf *eb)
 {
@@ -477,13 +513,11 @@ int policy_new(struct ev *ev, const struct policy_cfg *cfg, const struct policy_
 	p->ev = ev;
 	p->cfg = *cfg;
 	p->c = *c;
-	if (cfg->status_path) {
-		if (strlen(cfg->status_path) >= sizeof(p->status_path)) {
-			mem_free(p);
-			return -ENAMETOOLONG;
-		}
-		strcpy(p->status_path, cfg->status_path);
-		p->cfg.status_path = p->status_path;
+	if (copy_path(p->status_path, &p->cfg.status_path) ||
+	    copy_path(p->metrics_path, &p->cfg.metrics_path)) {
+		ebuf_set(eb, "policy: a status path is too long");
+		mem_free(p);
+		return -ENAMETOOLONG;
 	}
 	e = backoff_init(&p->bo, &(struct backoff_params){ .init_ms = 200, .cap_ms = 10000,
 							    .reset_ms = 60000, .factor = 2 },

@@ -36,6 +36,7 @@ struct policy;
 struct policy_cfg {
 	const char *node;		/* this node's name */
 	const char *status_path;	/* status.json, or NULL */
+	const char *metrics_path;	/* metrics.prom (core/npmetrics.h), or NULL */
 	bool masquerade;		/* masquerade pod traffic leaving the cluster ranges */
 	const struct cidr *cluster;	/* extra destinations never masqueraded (copied) */
 	size_t ncluster;
