@@ -457,6 +457,12 @@ for f in 4 6; do
 		"$(j "$P" "[s for s in d['pods'] if not d['matrix'][s]['y/e']]")" '[]'
 done
 
+MP=$(cat "$LD/nodes/n1/metrics.prom" 2>/dev/null)
+like "n1: metrics.prom says the ruleset is programmed" "$MP" $'virgil_policy_ok 1\n'
+like "n1: metrics.prom counts the isolated addresses (x/a, x/d: 2 each)" "$MP" \
+	$'virgil_policy_isolated_addresses 4\n'
+like "n1: metrics.prom: no policy fails closed" "$MP" $'virgil_policy_problems 0\n'
+
 # ---------------------------------------------------------------------------------------
 # 2. Masquerade: only towards addresses outside every cluster range
 
