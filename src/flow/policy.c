@@ -221,7 +221,7 @@ static void write_metrics(struct policy *p)
 		return;
 	r = npmetrics_render(&m, &b);
 	if (!r)
-		r = atomic_update(p->cfg.metrics_path, b.p, b.len, 0644);
+		r = atomic_publish(p->cfg.metrics_path, b.p, b.len, 0644);
 	if (r < 0)
 		log_debug("cannot write %s: %s", p->cfg.metrics_path, strerror(-r));
 	buf_free(&b);
@@ -267,7 +267,7 @@ static void write_status(struct policy *p)
 	jw_obj_end(&w);
 	r = jw_finish(&w) ? -ENOMEM : buf_addc(&b, '\n');
 	if (!r)
-		r = atomic_update(p->cfg.status_path, b.p, b.len, 0644);
+		r = atomic_publish(p->cfg.status_path, b.p, b.len, 0644);
 	if (r < 0)
 		log_debug("cannot write %s: %s", p->cfg.status_path, strerror(-r));
 	buf_free(&b);
@@ -415,7 +415,7 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 	struct npsync_stats st = { 0 };
 	struct npplan plan = { 0 };
 	struct ebuf eb = { "" };
-	uint64_t t0 = ev_now(), u0 = micros(CLOCK_MONOTONIC);
+	uint64_t u0 = micros(CLOCK_MONOTONIC), u1;
 	int e;
 
 	p->sync_timer = 0;
@@ -426,6 +426,7 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 		sync_fail(p, e, eb.msg[0] ? eb.msg : strerror(-e));
 		return;
 	}
+	u1 = micros(CLOCK_MONOTONIC);
 	note_problems(p, &plan);
 	count_plan(p, &plan);
 	e = npsync_apply(p->sync, &plan, &st, &eb);
@@ -448,9 +449,10 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 	backoff_reset(&p->bo);
 	if (st.msgs)
 		log_debug("policy sync%s: %zu messages, %zu bytes, +%zu/-%zu elements, "
-			  "+%zu/-%zu groups, %llu ms", st.full ? " (full)" : "", st.msgs,
-			  st.bytes, st.elems_added, st.elems_deleted, st.groups_added,
-			  st.groups_deleted, (unsigned long long)(ev_now() - t0));
+			  "+%zu/-%zu groups; compile %.1f ms, in the kernel after %.1f ms",
+			  st.full ? " (full)" : "", st.msgs, st.bytes, st.elems_added,
+			  st.elems_deleted, st.groups_added, st.groups_deleted,
+			  (double)(u1 - u0) / 1000, (double)p->last_us / 1000);
 	pending_complete(p);
 	write_status(p);
 }

@@ -6,6 +6,7 @@
  * after it (or the rename may be lost).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -46,18 +47,18 @@ static int create_excl(int dfd, const char *name, mode_t mode)
 	return fd < 0 ? -errno : fd;
 }
 
-static int write_sync_close(int fd, const void *data, size_t n)
+static int write_sync_close(int fd, const void *data, size_t n, bool sync)
 {
 	int r = write_all(fd, data, n);
 
-	if (!r && fsync(fd))
+	if (!r && sync && fsync(fd))
 		r = -errno;
 	if (close(fd) && !r)
 		r = -errno;
 	return r;
 }
 
-int atomic_write(const char *path, const void *data, size_t n, mode_t mode)
+static int replace(const char *path, const void *data, size_t n, mode_t mode, bool sync)
 {
 	char dir[PATH_MAX], tmp[NAME_MAX + 1];
 	const char *base;
@@ -73,7 +74,7 @@ int atomic_write(const char *path, const void *data, size_t n, mode_t mode)
 	if (dfd < 0)
 		return -errno;
 	fd = create_excl(dfd, tmp, mode);
-	r = fd < 0 ? fd : write_sync_close(fd, data, n);
+	r = fd < 0 ? fd : write_sync_close(fd, data, n, sync);
 	if (!r && renameat(dfd, tmp, dfd, base))
 		r = -errno;
 	if (r) {
@@ -81,11 +82,21 @@ int atomic_write(const char *path, const void *data, size_t n, mode_t mode)
 			unlinkat(dfd, tmp, 0);
 		goto out;
 	}
-	if (fsync(dfd))
+	if (sync && fsync(dfd))
 		r = -errno;
 out:
 	close(dfd);
 	return r;
+}
+
+int atomic_write(const char *path, const void *data, size_t n, mode_t mode)
+{
+	return replace(path, data, n, mode, true);
+}
+
+int atomic_publish(const char *path, const void *data, size_t n, mode_t mode)
+{
+	return replace(path, data, n, mode, false);
 }
 
 int atomic_update(const char *path, const void *data, size_t n, mode_t mode)

@@ -20,6 +20,12 @@
  */
 int atomic_write(const char *path, const void *data, size_t n, mode_t mode) __must_check;
 /*
+ * The same without the two fsyncs: readers still see the old contents or the new, but a power
+ * cut may leave either or an empty file. For reports rewritten on every change (status.json,
+ * metrics), where two disk flushes per change would cost more than the change.
+ */
+int atomic_publish(const char *path, const void *data, size_t n, mode_t mode) __must_check;
+/*
  * atomic_write() only when the file does not already hold exactly these bytes, so restarts
  * and repeated passes leave state files (and their mtimes) alone. 1 when written, 0 when
  * unchanged, or -errno.
