@@ -277,7 +277,8 @@ bench)
 	build
 	ensure_pkgs "${test_pkgs[@]}"
 	bash scripts/bench-cni.sh "$top/$B/virgil"
-	exec bash scripts/bench-agent.sh "$top/$B/virgil"
+	bash scripts/bench-agent.sh "$top/$B/virgil"
+	exec bash scripts/bench-policy.sh "$top/$B/virgil"
 	;;
 *) die "unknown command '$1' (build, test, lab, bench, unit, fuzz, netns)" ;;
 esac

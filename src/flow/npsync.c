@@ -327,6 +327,7 @@ static int send_batch(struct npsync *s, struct npsync_stats *st, struct ebuf *eb
 	st->elems_deleted = s->bat.elems_deleted;
 	st->groups_added = s->bat.groups_added;
 	st->groups_deleted = s->bat.groups_deleted;
+	st->sets_replaced = s->bat.sets_replaced;
 	r = nlsock_batch(&s->nl, s->buf, s->bat.b.len, &failed, eb);
 	if (r && failed != SIZE_MAX)
 		explain(s, failed, r, eb);

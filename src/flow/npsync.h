@@ -29,6 +29,7 @@ struct npsync_stats {
 	size_t bytes;		/* batch size */
 	size_t elems_added, elems_deleted;
 	size_t groups_added, groups_deleted;
+	size_t sets_replaced;	/* interval sets made again rather than pruned */
 };
 
 /* Open the netfilter socket (in the caller's network namespace). 0, -errno. */

@@ -165,22 +165,69 @@ static void add_group(struct npsync_bat *t, const struct npplan_group *g)
  * deleted, the ones that came are made, the rest change in place and the rules are written
  * again: all in the one batch, so packets see the old chain or the new one.
  */
+/*
+ * Deleting an element from an interval set costs the kernel a pass over the whole set
+ * (nft_pipapo_remove; measured on Linux 6.18: 1,800 deletions from six sets of about 650
+ * elements took 0.75 s, adding them back 38 ms). Past this many deletions from one such set,
+ * the set is replaced instead: deleted whole and made again with its new elements.
+ */
+#define NPSYNC_REPLACE_DELETES 16
+
+static size_t count_minus(const struct npplan_elem *a, size_t na, const struct npplan_elem *b,
+			  size_t nb)
+{
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < na) {
+		int c = j == nb ? -1 : npplan_elem_cmp(&a[i], &b[j]);
+
+		k += c < 0;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	return k;
+}
+
+/* The interval sets of both groups that lose too many elements to delete them one by one. */
+static unsigned churned(const struct npplan_group *o, const struct npplan_group *n, unsigned both)
+{
+	struct runs ro, rn;
+	unsigned m = 0;
+
+	find_runs(o->elems, o->nelems, &ro);
+	find_runs(n->elems, n->nelems, &rn);
+	for (int v = 4; v <= 6; v += 2) {
+		int f = v == 6, s = NPPLAN_RANGE;
+
+		if (NPPLAN_HAS(both, v, s) &&
+		    count_minus(o->elems + ro.a[s][f], ro.b[s][f] - ro.a[s][f],
+				n->elems + rn.a[s][f], rn.b[s][f] - rn.a[s][f]) >=
+			    NPSYNC_REPLACE_DELETES)
+			m |= 1u << (f * NPPLAN_NSHAPES + s);
+	}
+	return m;
+}
+
 static void change_group(struct npsync_bat *t, const struct npplan_group *o,
 			 const struct npplan_group *n)
 {
-	unsigned mo = npplan_group_sets(o), mn = npplan_group_sets(n);
+	unsigned mo = npplan_group_sets(o), mn = npplan_group_sets(n), redo = 0;
 
-	if (o->allow_all == n->allow_all && o->dir == n->dir && mo == mn) {
-		if (!n->allow_all)
-			diff_elems(t, o, n, mn);
-		return;
+	if (o->allow_all == n->allow_all && o->dir == n->dir) {
+		redo = churned(o, n, mo & mn);
+		if (mo == mn && !redo) {
+			if (!n->allow_all)
+				diff_elems(t, o, n, mn);
+			return;
+		}
 	}
 	flush_chain(t, n->name);
-	del_sets(t, o, mo & ~mn);
-	group_sets(t, n, mn & ~mo, (uint32_t[2][NPPLAN_NSHAPES]){ { 0 } });
+	del_sets(t, o, (mo & ~mn) | redo);
+	group_sets(t, n, (mn & ~mo) | redo, (uint32_t[2][NPPLAN_NSHAPES]){ { 0 } });
 	if (!n->allow_all && !o->allow_all)
-		diff_elems(t, o, n, mo & mn);
+		diff_elems(t, o, n, mo & mn & ~redo);
 	npsync_group_rules(t, n, NULL);
+	t->sets_replaced += __builtin_popcount(redo);
 }
 
 /* After its dispatch elements went earlier in the batch, nothing refers to the chain. */

@@ -61,7 +61,7 @@ struct npsync_bat {
 	int err;
 	uint32_t set_id;		/* the last NFTA_SET_ID given */
 	size_t inner;			/* messages other than the markers */
-	size_t elems_added, elems_deleted, groups_added, groups_deleted;
+	size_t elems_added, elems_deleted, groups_added, groups_deleted, sets_replaced;
 };
 
 /* ---- npsync_put.c: one object at a time ---- */

@@ -449,9 +449,10 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 	backoff_reset(&p->bo);
 	if (st.msgs)
 		log_debug("policy sync%s: %zu messages, %zu bytes, +%zu/-%zu elements, "
-			  "+%zu/-%zu groups; compile %.1f ms, in the kernel after %.1f ms",
-			  st.full ? " (full)" : "", st.msgs, st.bytes, st.elems_added,
-			  st.elems_deleted, st.groups_added, st.groups_deleted,
+			  "+%zu/-%zu groups, %zu sets replaced; compile %.1f ms, in the kernel "
+			  "after %.1f ms", st.full ? " (full)" : "", st.msgs, st.bytes,
+			  st.elems_added, st.elems_deleted, st.groups_added, st.groups_deleted,
+			  st.sets_replaced,
 			  (double)(u1 - u0) / 1000, (double)p->last_us / 1000);
 	pending_complete(p);
 	write_status(p);

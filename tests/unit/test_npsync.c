@@ -508,6 +508,16 @@ static void add_elem(struct npplan *p, const char *name, struct npplan_elem e, b
 	put_group(p, g);
 }
 
+/* Box i of a spread of disjoint ones: 10.50.i.0-10.50.i.3 . tcp . 8000-8010. */
+static struct npplan_elem big_box(int i)
+{
+	char lo[16], hi[16];
+
+	snprintf(lo, sizeof(lo), "10.50.%d.0", i);
+	snprintf(hi, sizeof(hi), "10.50.%d.3", i);
+	return rg(lo, hi, 6, 6, 8000, 8010);
+}
+
 static void test_incremental(struct npsync *s, struct npplan *p)
 {
 	static const char *const src2[] = { "10.0.0.0/24", "10.0.9.0/24", "fd00::/64" };
@@ -540,6 +550,20 @@ static void test_incremental(struct npsync *s, struct npplan *p)
 	add_elem(p, GC, ad("10.9.0.7"), true);
 	/* a set empties: flush, its DELSET, one DELSETELEM list, 2 + 2 rules */
 	step(s, p, 2 + 1 + 1 + 1 + 4, "a group's set empties while another changes");
+	for (int i = 0; i < 20; i++)
+		add_elem(p, GC, big_box(i), false);
+	/* r4 fills: flush, the set and its list, x4 r4 r6 rules and 2 rejects */
+	step(s, p, 2 + 1 + 1 + 1 + 5, "20 interval elements into a new set");
+	for (int i = 0; i < 16; i++)
+		add_elem(p, GC, big_box(i), true);
+	/* 16 deletions from an interval set: replaced, not pruned (flush, DELSET, NEWSET, list,
+	 * 5 rules) */
+	step(s, p, 2 + 1 + 1 + 1 + 1 + 5, "16 deletions from an interval set: the set replaced");
+	add_elem(p, GC, big_box(16), true);
+	step(s, p, 3, "one deletion from an interval set: pruned in place");
+	for (int i = 17; i < 20; i++)
+		add_elem(p, GC, big_box(i), true);
+	step(s, p, 2 + 1 + 1 + 4, "the interval set empties: flush, DELSET, 4 rules");
 	put_group(p, grp(GC, true, NULL, 0));
 	/* flush, 2 DELSET, one rule */
 	step(s, p, 2 + 1 + 2 + 1, "a group becomes allow-all");
