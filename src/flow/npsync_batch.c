@@ -168,10 +168,11 @@ static void add_group(struct npsync_bat *t, const struct npplan_group *g)
 /*
  * Deleting an element from an interval set costs the kernel a pass over the whole set
  * (nft_pipapo_remove; measured on Linux 6.18: 1,800 deletions from six sets of about 650
- * elements took 0.75 s, adding them back 38 ms). Past this many deletions from one such set,
- * the set is replaced instead: deleted whole and made again with its new elements.
+ * elements took 0.75 s, adding them back 38 ms). From this many deletions from one such set,
+ * the set is replaced instead: deleted whole and made again with its new elements (in the
+ * benchmark's namespace relabels, 4 gave a p99 of about 50 ms where 16 gave 100-140 ms).
  */
-#define NPSYNC_REPLACE_DELETES 16
+#define NPSYNC_REPLACE_DELETES 4
 
 static size_t count_minus(const struct npplan_elem *a, size_t na, const struct npplan_elem *b,
 			  size_t nb)
