@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "compat.h"
 
 struct buf;
@@ -24,6 +25,22 @@ int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out) __must_check
  * names, and a name that is safe as one path component (no '/', never "." or "..").
  */
 bool safe_name(const char *s, size_t n);
+
+/* Microseconds on clk (CLOCK_MONOTONIC for durations and deadlines, CLOCK_REALTIME for
+ * timestamps another process compares); never fails with a valid clock. */
+static inline uint64_t clock_us(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Milliseconds on the monotonic clock. */
+static inline uint64_t mono_ms(void)
+{
+	return clock_us(CLOCK_MONOTONIC) / 1000;
+}
 
 /* Value of one hex digit (either case), or -1. */
 static inline int hexval(char c)

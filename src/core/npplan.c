@@ -60,6 +60,46 @@ void npplan_group_unref(struct npplan_group *g)
 	mem_free(g);
 }
 
+/* [*from, *to): the entries of direction dir and family in p's sorted dispatch list. */
+static void disp_run(const struct npplan *p, int dir, int family, size_t *from, size_t *to)
+{
+	size_t k = 0;
+
+	while (k < p->ndisp && !(p->disp[k].dir == dir && p->disp[k].addr.family == family))
+		k++;
+	*from = k;
+	while (k < p->ndisp && p->disp[k].dir == dir && p->disp[k].addr.family == family)
+		k++;
+	*to = k;
+}
+
+struct npplan_self npplan_self_begin(const struct npplan *p, int family)
+{
+	struct npplan_self it = { .d = p->disp };
+
+	disp_run(p, NPPLAN_IN, family, &it.i, &it.iend);
+	disp_run(p, NPPLAN_EG, family, &it.j, &it.jend);
+	return it;
+}
+
+const struct ipaddr *npplan_self_peek(const struct npplan_self *it)
+{
+	const struct ipaddr *a = it->i < it->iend ? &it->d[it->i].addr : NULL;
+	const struct ipaddr *b = it->j < it->jend ? &it->d[it->j].addr : NULL;
+
+	if (!a || !b)
+		return a ? a : b;
+	return ipaddr_cmp(a, b) <= 0 ? a : b;
+}
+
+void npplan_self_skip(struct npplan_self *it, const struct ipaddr *a)
+{
+	if (it->i < it->iend && !ipaddr_cmp(&it->d[it->i].addr, a))
+		it->i++;
+	if (it->j < it->jend && !ipaddr_cmp(&it->d[it->j].addr, a))
+		it->j++;
+}
+
 unsigned npplan_group_sets(const struct npplan_group *g)
 {
 	unsigned m = 0;

@@ -171,6 +171,23 @@ void npplan_group_unref(struct npplan_group *g);
 bool npplan_group_same(const struct npplan_group *a, const struct npplan_group *b);
 
 /*
+ * The local pod addresses of one family in the dispatch maps (either direction), ascending,
+ * each once: the keys of self4/self6. disp is sorted by (direction, family, address), so they
+ * are two sorted runs merged on the fly, with no allocation:
+ *   for (it = npplan_self_begin(p, AF_INET); (a = npplan_self_peek(&it)); )
+ *           use(a), npplan_self_skip(&it, a);
+ */
+struct npplan_self {
+	const struct npplan_disp *d;
+	size_t i, iend, j, jend;	/* the ingress run, the egress run */
+};
+struct npplan_self npplan_self_begin(const struct npplan *p, int family);
+/* The next address, or NULL at the end. */
+const struct ipaddr *npplan_self_peek(const struct npplan_self *it);
+/* Step past a, the address peek returned. */
+void npplan_self_skip(struct npplan_self *it, const struct ipaddr *a);
+
+/*
  * Which of the group's eight sets exist (have elements): bit (v == 6) * NPPLAN_NSHAPES + shape,
  * tested with NPPLAN_HAS(mask, v, shape) where v is 4 or 6. 0 for an allow_all group.
  */

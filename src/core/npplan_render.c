@@ -218,36 +218,22 @@ static void cidr_set(struct rnd *w, const char *name, int v, const struct cidr *
 	put(w, "\t}\n\n");
 }
 
-static int addr_qcmp(const void *a, const void *b)
-{
-	return ipaddr_cmp(a, b);
-}
-
 /* Every local pod address of family v in a dispatch map, once, as "a . a". */
 static void self_set(struct rnd *w, const struct npplan *p, int v)
 {
-	int family = v == 4 ? AF_INET : AF_INET6;
-	struct ipaddr *a = NULL;
-	size_t i, m = 0, k = 0;
+	struct npplan_self it = npplan_self_begin(p, v == 4 ? AF_INET : AF_INET6);
+	const struct ipaddr *a;
+	size_t k = 0;
 
 	putf(w, "\tset self%d {\n\t\ttype %s . %s\n", v, addr_type(v), addr_type(v));
-	if (p->ndisp && !w->err && !(a = mem_alloc(p->ndisp * sizeof(*a))))
-		w->err = -ENOMEM;
-	for (i = 0; a && i < p->ndisp; i++)
-		if (p->disp[i].addr.family == family)
-			a[m++] = p->disp[i].addr;
-	if (m > 1)
-		qsort(a, m, sizeof(*a), addr_qcmp);
-	for (i = 0; i < m; i++) {
+	while ((a = npplan_self_peek(&it))) {
 		char t[IPADDR_STRLEN];
 
-		if (i && !ipaddr_cmp(&a[i - 1], &a[i]))
-			continue;
-		addr_text(&a[i], t);
+		addr_text(a, t);
 		elem_sep(w, &k);
 		putf(w, "%s . %s", t, t);
+		npplan_self_skip(&it, a);
 	}
-	mem_free(a);
 	elems_end(w, k);
 	put(w, "\t}\n\n");
 }

@@ -32,10 +32,7 @@
 
 uint64_t lab_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return mono_ms();
 }
 
 void lab_sleep(const struct lab *l, unsigned ms)

@@ -312,68 +312,19 @@ static void disp_diff(struct npsync_bat *t, const struct npplan *o, const struct
 	}
 }
 
-/*
- * The self sets hold "a . a" for every local pod address in a dispatch map (of either
- * direction). The maps are sorted by (direction, family, address), so the addresses of family
- * v are two sorted runs, ingress and egress, merged here on the fly, each address once.
- */
-struct self_it {
-	const struct npplan_disp *d;
-	size_t i, iend, j, jend;
-};
-
-static struct self_it self_begin(const struct npplan *p, int v)
-{
-	struct self_it it = { .d = p->disp };
-	size_t k;
-
-	for (k = 0; k < p->ndisp && !(p->disp[k].dir == NPPLAN_IN &&
-				     p->disp[k].addr.family == npsync_fam(v)); k++)
-		;
-	for (it.i = it.iend = k; it.iend < p->ndisp && p->disp[it.iend].dir == NPPLAN_IN &&
-	     p->disp[it.iend].addr.family == npsync_fam(v); it.iend++)
-		;
-	for (k = 0; k < p->ndisp && !(p->disp[k].dir == NPPLAN_EG &&
-				     p->disp[k].addr.family == npsync_fam(v)); k++)
-		;
-	for (it.j = it.jend = k; it.jend < p->ndisp && p->disp[it.jend].dir == NPPLAN_EG &&
-	     p->disp[it.jend].addr.family == npsync_fam(v); it.jend++)
-		;
-	return it;
-}
-
-/* The next address, or NULL at the end. */
-static const struct ipaddr *self_peek(const struct self_it *it)
-{
-	const struct ipaddr *a = it->i < it->iend ? &it->d[it->i].addr : NULL;
-	const struct ipaddr *b = it->j < it->jend ? &it->d[it->j].addr : NULL;
-
-	if (!a || !b)
-		return a ? a : b;
-	return ipaddr_cmp(a, b) <= 0 ? a : b;
-}
-
-static void self_skip(struct self_it *it, const struct ipaddr *a)
-{
-	if (it->i < it->iend && !ipaddr_cmp(&it->d[it->i].addr, a))
-		it->i++;
-	if (it->j < it->jend && !ipaddr_cmp(&it->d[it->j].addr, a))
-		it->j++;
-}
-
 /* Addresses of a that b lacks, into w (b NULL: all of a). */
-static void self_minus(struct npsync_elw *w, struct self_it a, struct self_it *b)
+static void self_minus(struct npsync_elw *w, struct npplan_self a, struct npplan_self *b)
 {
 	const struct ipaddr *x, *y;
 	int c;
 
-	while ((x = self_peek(&a))) {
+	while ((x = npplan_self_peek(&a))) {
 		c = -1;
-		while (b && (y = self_peek(b)) && (c = ipaddr_cmp(y, x)) < 0)
-			self_skip(b, y);
+		while (b && (y = npplan_self_peek(b)) && (c = ipaddr_cmp(y, x)) < 0)
+			npplan_self_skip(b, y);
 		if (c != 0)
 			npsync_put_self(w, x);
-		self_skip(&a, x);
+		npplan_self_skip(&a, x);
 	}
 	npsync_elw_close(w);
 }
@@ -386,20 +337,20 @@ static void self_full(struct npsync_bat *t, const struct npplan *p, int v)
 
 	id = npsync_put_set(t, name, NPSYNC_KEYS_SELF, v, 0);
 	w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, id, NPSYNC_KEYS_SELF, npsync_alen(v));
-	self_minus(&w, self_begin(p, v), NULL);
+	self_minus(&w, npplan_self_begin(p, npsync_fam(v)), NULL);
 }
 
 static void self_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
 {
 	for (int v = 4; v <= 6; v += 2) {
-		struct self_it on = self_begin(n, v), oo = self_begin(o, v);
+		struct npplan_self on = npplan_self_begin(n, npsync_fam(v)), oo = npplan_self_begin(o, npsync_fam(v));
 		const char *name = npsync_self_name(v);
 		struct npsync_elw w;
 
 		w = npsync_elw_init(t, NFT_MSG_DELSETELEM, name, 0, NPSYNC_KEYS_SELF,
 				    npsync_alen(v));
 		self_minus(&w, oo, &on);
-		on = self_begin(n, v);
+		on = npplan_self_begin(n, npsync_fam(v));
 		w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, 0, NPSYNC_KEYS_SELF,
 				    npsync_alen(v));
 		self_minus(&w, on, &oo);

@@ -14,6 +14,7 @@
 #include "../base/err.h"
 #include "../base/log.h"
 #include "../base/mem.h"
+#include "../base/util.h"
 #include "../codec/json.h"
 #include "../core/backoff.h"
 #include "../core/cache.h"
@@ -198,14 +199,6 @@ static void pending_complete(struct policy *p)
 }
 
 /* ---- status ------------------------------------------------------------------------------ */
-
-static uint64_t micros(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void write_metrics(struct policy *p)
 {
@@ -415,7 +408,7 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 	struct npsync_stats st = { 0 };
 	struct npplan plan = { 0 };
 	struct ebuf eb = { "" };
-	uint64_t u0 = micros(CLOCK_MONOTONIC), u1;
+	uint64_t u0 = clock_us(CLOCK_MONOTONIC), u1;
 	int e;
 
 	p->sync_timer = 0;
@@ -426,7 +419,7 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 		sync_fail(p, e, eb.msg[0] ? eb.msg : strerror(-e));
 		return;
 	}
-	u1 = micros(CLOCK_MONOTONIC);
+	u1 = clock_us(CLOCK_MONOTONIC);
 	note_problems(p, &plan);
 	count_plan(p, &plan);
 	e = npsync_apply(p->sync, &plan, &st, &eb);
@@ -443,8 +436,8 @@ static void sync_pass(struct ev *ev, uint64_t id, void *ctx)
 	p->syncs++;
 	if (st.msgs) {
 		p->last_full = st.full;
-		p->last_us = micros(CLOCK_MONOTONIC) - u0;
-		p->last_at_us = micros(CLOCK_REALTIME);
+		p->last_us = clock_us(CLOCK_MONOTONIC) - u0;
+		p->last_at_us = clock_us(CLOCK_REALTIME);
 	}
 	backoff_reset(&p->bo);
 	if (st.msgs)

@@ -15,16 +15,9 @@
 
 #include "../base/buf.h"
 #include "../base/err.h"
+#include "../base/util.h"
 #include "../core/podmsg.h"
 #include "agentcall.h"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Read until a newline, EOF or the deadline. */
 static int read_reply(int fd, char *p, size_t cap, size_t *len, uint64_t deadline)
@@ -35,7 +28,7 @@ static int read_reply(int fd, char *p, size_t cap, size_t *len, uint64_t deadlin
 
 	*len = 0;
 	while (*len < cap) {
-		now = now_ms();
+		now = mono_ms();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		n = poll(&pfd, 1, (int)(deadline - now));
@@ -103,7 +96,7 @@ int agentcall(const char *path, const struct podmsg_req *r, unsigned timeout_ms,
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = timeout_ms / 1000,
 			      .tv_usec = timeout_ms % 1000 * 1000 };
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = mono_ms() + timeout_ms;
 	int fd, e;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {

@@ -53,14 +53,6 @@ struct prober {
 	struct row_msg *msg;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- the child: one source, every destination ------------------------------------------ */
 
 static socklen_t sockaddr_of(const struct ipaddr *a, uint16_t port, struct sockaddr_storage *ss)
@@ -147,7 +139,7 @@ static int resend(const struct prober *p, struct slot *sl, uint64_t now)
 
 static int wait_ms(const struct prober *p, size_t live)
 {
-	uint64_t now = now_ms(), due = UINT64_MAX;
+	uint64_t now = mono_ms(), due = UINT64_MAX;
 
 	for (size_t i = 0; i < live; i++) {
 		due = MIN(due, p->slots[i].deadline);
@@ -171,7 +163,7 @@ static size_t fill(const struct prober *p, size_t *next, size_t live)
 {
 	while (live < PROBE_WINDOW && *next < p->n) {
 		size_t to = (*next)++;
-		uint64_t now = now_ms();
+		uint64_t now = mono_ms();
 		int fd;
 
 		if (!start(p, to, &fd))
@@ -189,7 +181,7 @@ static void probe_row(const struct prober *p)
 
 	while (live) {
 		int r = poll(p->cpfd, live, wait_ms(p, live));
-		uint64_t now = now_ms();
+		uint64_t now = mono_ms();
 
 		for (size_t i = live; i-- > 0;) {
 			struct slot *sl = &p->slots[i];
@@ -260,7 +252,7 @@ static int launch(const struct prober *p, size_t row, struct jobs *js, struct eb
 		close(fds[0]);
 		goto out;
 	}
-	js->j[js->n] = (struct job){ pid, fds[0], row, now_ms() + js->budget_ms };
+	js->j[js->n] = (struct job){ pid, fds[0], row, mono_ms() + js->budget_ms };
 	js->pfd[js->n++] = (struct pollfd){ fds[0], POLLIN, 0 };
 out:
 	if (fds[1] >= 0)
@@ -311,7 +303,7 @@ static int collect(const struct prober *p, struct jobs *js, size_t i, bool *matr
 /* Wait for some job to report or overrun; collect or kill what is due. */
 static int step(const struct prober *p, struct jobs *js, bool *matrix, struct ebuf *eb)
 {
-	uint64_t now = now_ms(), due = UINT64_MAX;
+	uint64_t now = mono_ms(), due = UINT64_MAX;
 	int r, e = 0, status;
 
 	for (size_t i = 0; i < js->n; i++)
@@ -322,7 +314,7 @@ static int step(const struct prober *p, struct jobs *js, bool *matrix, struct eb
 		ebuf_set(eb, "poll: %s", strerror(-e));
 		return e;
 	}
-	now = now_ms();
+	now = mono_ms();
 	for (size_t i = js->n; i-- > 0 && !e;) {
 		if (r > 0 && js->pfd[i].revents) {
 			e = collect(p, js, i, matrix, eb);
