@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * npcompile_elem.c: what a group's rules contribute, the product of each rule's peers and
- * ports in the shapes npplan.h defines. Pod peers give exact elements per member address
- * (a port range becomes a one-address RANGE box); ipBlocks and "any peer" give static
- * RANGE boxes, "any peer" over the whole space of both families. Named ports resolve on
+ * ports in the shapes npplan.h defines. Pod peers give hash-set elements per member address
+ * (a port range a PORTS element, never an interval: pods come and go); ipBlocks and "any
+ * peer" give static RANGE boxes, "any peer" over the whole space of both families. Named ports resolve on
  * the target for ingress (all targets of a group resolve alike, the key says so) and on
  * each destination pod for egress, where an ipBlock or any-peer rule reaches only the
  * pods having the name (the rule's NAMED peer).
@@ -55,7 +55,7 @@ static int pod_elem(struct npc_ebld *b, int32_t d, const struct ipaddr *a,
 	case NPC_P_PROTO:
 		return put(b, d, a, a, q, 0, 0, NPPLAN_PROTO);
 	case NPC_P_RANGE:
-		return put(b, d, a, a, q, q->lo, q->hi, NPPLAN_RANGE);
+		return put(b, d, a, a, q, q->lo, q->hi, q->lo < q->hi ? NPPLAN_PORTS : NPPLAN_EXACT);
 	case NPC_P_NUM:
 		return put(b, d, a, a, q, q->lo, q->lo, NPPLAN_EXACT);
 	default:

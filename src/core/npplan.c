@@ -100,17 +100,65 @@ void npplan_self_skip(struct npplan_self *it, const struct ipaddr *a)
 		it->j++;
 }
 
-unsigned npplan_group_sets(const struct npplan_group *g)
+static int cmp_u(unsigned a, unsigned b)
 {
-	unsigned m = 0;
+	return (a > b) - (a < b);
+}
 
-	for (size_t i = 0; !g->allow_all && i < g->nelems; i++) {
-		const struct npplan_elem *e = &g->elems[i];
+/* Elements in one set: the identity npplan_gset_cmp() orders. */
+static bool same_set(const struct npplan_elem *a, const struct npplan_elem *b)
+{
+	return a->shape == b->shape && a->lo.family == b->lo.family &&
+	       (a->shape != NPPLAN_PORTS || (a->plo == b->plo && a->phi == b->phi));
+}
 
-		if (e->shape < NPPLAN_NSHAPES)
-			m |= 1u << ((e->lo.family == AF_INET6) * NPPLAN_NSHAPES + e->shape);
+bool npplan_gset_next(const struct npplan_group *g, struct npplan_gsit *it,
+		      struct npplan_gset *s)
+{
+	const struct npplan_elem *e = g->elems;
+
+	for (; !g->allow_all && it->f < 2; it->f++, it->i = 0) {
+		int family = it->f ? AF_INET6 : AF_INET;
+
+		/* The sort puts families within each shape: skip the other family's runs. */
+		while (it->i < g->nelems && (e[it->i].lo.family != family ||
+					     e[it->i].shape >= NPPLAN_NSHAPES))
+			it->i++;
+		if (it->i == g->nelems)
+			continue;
+		s->a = it->i;
+		while (it->i < g->nelems && same_set(&e[s->a], &e[it->i]))
+			it->i++;
+		s->b = it->i;
+		s->shape = e[s->a].shape;
+		s->v = it->f ? 6 : 4;
+		s->plo = s->shape == NPPLAN_PORTS ? e[s->a].plo : 0;
+		s->phi = s->shape == NPPLAN_PORTS ? e[s->a].phi : 0;
+		return true;
 	}
-	return m;
+	return false;
+}
+
+void npplan_gset_name(char out[NPPLAN_SETNAMELEN], const char *group,
+		      const struct npplan_gset *s)
+{
+	static const char letter[NPPLAN_NSHAPES] = "xpaqr";
+
+	if (s->shape == NPPLAN_PORTS)
+		snprintf(out, NPPLAN_SETNAMELEN, "%s-q%d-%u-%u", group, s->v, s->plo, s->phi);
+	else
+		snprintf(out, NPPLAN_SETNAMELEN, "%s-%c%d", group, letter[s->shape % NPPLAN_NSHAPES],
+			 s->v);
+}
+
+int npplan_gset_cmp(const struct npplan_gset *a, const struct npplan_gset *b)
+{
+	int r;
+
+	if ((r = cmp_u(a->v, b->v)) || (r = cmp_u(a->shape, b->shape)) ||
+	    (r = cmp_u(a->plo, b->plo)))
+		return r;
+	return cmp_u(a->phi, b->phi);
 }
 
 bool npplan_group_same(const struct npplan_group *a, const struct npplan_group *b)
@@ -128,16 +176,15 @@ bool npplan_group_same(const struct npplan_group *a, const struct npplan_group *
 	return true;
 }
 
-static int cmp_u(unsigned a, unsigned b)
-{
-	return (a > b) - (a < b);
-}
-
 int npplan_elem_cmp(const struct npplan_elem *a, const struct npplan_elem *b)
 {
 	int r;
 
 	if ((r = cmp_u(a->shape, b->shape)))
+		return r;
+	/* A PORTS set is keyed by its range: its elements sort together. */
+	if (a->shape == NPPLAN_PORTS && a->lo.family == b->lo.family &&
+	    ((r = cmp_u(a->plo, b->plo)) || (r = cmp_u(a->phi, b->phi))))
 		return r;
 	if ((r = ipaddr_cmp(&a->lo, &b->lo)))
 		return r;

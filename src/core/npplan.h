@@ -46,19 +46,22 @@
  *     set G-x4 { type ipv4_addr . inet_proto . inet_service; }              NPPLAN_EXACT
  *     set G-p4 { type ipv4_addr . inet_proto; }                             NPPLAN_PROTO
  *     set G-a4 { type ipv4_addr; }                                          NPPLAN_ADDR
+ *     set G-q4-L-H { type ipv4_addr . inet_proto; }  NPPLAN_PORTS, one per port range L-H
  *     set G-r4 { type ipv4_addr . inet_proto . inet_service; flags interval; }  NPPLAN_RANGE
- *     set G-x6, G-p6, G-a6, G-r6 likewise with ipv6_addr
- *     # only the sets with elements exist, each with its rule below (npplan_group_sets()):
+ *     set G-x6, G-p6, G-a6, G-q6-L-H, G-r6 likewise with ipv6_addr
+ *     # only the sets with elements exist, each with its rule below (npplan_gset_next()):
  *     # the kernel finds sets by name along a list, so every empty set would slow every
  *     # later set operation of a full sync
  *     chain G {
  *       ip P . meta l4proto . th dport @G-x4 V
  *       ip P . meta l4proto @G-p4 V
  *       ip P @G-a4 V
+ *       ip P . meta l4proto @G-q4-L-H th dport L-H V      (each port range, ascending)
  *       ip P . meta l4proto . th dport @G-r4 V
  *       ip6 P . meta l4proto . th dport @G-x6 V
  *       ip6 P . meta l4proto @G-p6 V
  *       ip6 P @G-a6 V
+ *       ip6 P . meta l4proto @G-q6-L-H th dport L-H V
  *       ip6 P . meta l4proto . th dport @G-r6 V
  *       meta l4proto tcp reject with tcp reset
  *       reject with icmpx admin-prohibited
@@ -91,10 +94,18 @@ enum npplan_dir {
 	NPPLAN_EG,	/* egress: the local pod is the source, the peer the destination */
 };
 
+/*
+ * Pod peers (addresses that come and go with pods) live in hash sets only: the kernel adds
+ * and removes a hash element in constant time, where removing one from an interval set
+ * (pipapo) rewrites the whole set. So a pod peer with a port range (endPort) is a PORTS
+ * element, in the set of its group, family and range, which the rule matches on the port;
+ * RANGE holds the static boxes (ipBlocks, any peer).
+ */
 enum npplan_shape {
 	NPPLAN_EXACT,	/* peer address . protocol . port       hash  set G-x4 / G-x6 */
 	NPPLAN_PROTO,	/* peer address . protocol              hash  set G-p4 / G-p6 */
 	NPPLAN_ADDR,	/* peer address (any protocol and port) hash  set G-a4 / G-a6 */
+	NPPLAN_PORTS,	/* peer address . protocol, ports plo-phi: hash set G-q4-plo-phi */
 	NPPLAN_RANGE,	/* [addr lo-hi] . [proto lo-hi] . [port lo-hi] interval set G-r4 / G-r6 */
 	NPPLAN_NSHAPES,
 };
@@ -102,7 +113,7 @@ enum npplan_shape {
 /*
  * One allowed (peer, protocol, port) box. The family is lo.family (hi has the same).
  * EXACT: lo == hi, prlo == prhi, plo == phi. PROTO: lo == hi, prlo == prhi, ports 0.
- * ADDR: lo == hi, protocols and ports 0. RANGE: inclusive ranges in every field; "any
+ * ADDR: lo == hi, protocols and ports 0. PORTS: lo == hi, prlo == prhi, plo <= phi. RANGE: inclusive ranges in every field; "any
  * protocol" is 0-255 and "any port" 0-65535. Protocols are IP protocol numbers (TCP 6,
  * UDP 17, SCTP 132).
  */
@@ -188,13 +199,33 @@ const struct ipaddr *npplan_self_peek(const struct npplan_self *it);
 void npplan_self_skip(struct npplan_self *it, const struct ipaddr *a);
 
 /*
- * Which of the group's eight sets exist (have elements): bit (v == 6) * NPPLAN_NSHAPES + shape,
- * tested with NPPLAN_HAS(mask, v, shape) where v is 4 or 6. 0 for an allow_all group.
+ * The sets a group has: one per run of its sorted elements with the same shape, family and
+ * (PORTS only) port range, in the ruleset's order: IPv4 first, then by shape, PORTS sets by
+ * range. None for an allow_all group. Walk them with
+ *   struct npplan_gsit it = { 0 }; struct npplan_gset s;
+ *   while (npplan_gset_next(g, &it, &s)) use(g->elems + s.a, s.b - s.a);
  */
-unsigned npplan_group_sets(const struct npplan_group *g);
-#define NPPLAN_HAS(mask, v, shape) (((mask) >> (((v) == 6) * NPPLAN_NSHAPES + (shape))) & 1u)
+struct npplan_gset {
+	uint8_t shape;		/* enum npplan_shape */
+	uint8_t v;		/* 4 or 6 */
+	uint16_t plo, phi;	/* PORTS: the range the rule matches; else 0 */
+	size_t a, b;		/* the elements g->elems[a..b) */
+};
+struct npplan_gsit {
+	int f;			/* 0: IPv4, 1: IPv6, 2: done */
+	size_t i;
+};
+bool npplan_gset_next(const struct npplan_group *g, struct npplan_gsit *it,
+		      struct npplan_gset *s);
+/* Set names: "<group>-x4", "<group>-q6-8080-8090" (the letter is the shape's). */
+#define NPPLAN_SETNAMELEN (NPPLAN_NAMELEN + 16)
+void npplan_gset_name(char out[NPPLAN_SETNAMELEN], const char *group,
+		      const struct npplan_gset *s);
+/* The order of npplan_gset_next() on the identity (v, shape, plo, phi); elements ignored. */
+int npplan_gset_cmp(const struct npplan_gset *a, const struct npplan_gset *b);
 
-/* Total order: shape, family, lo, hi, prlo, prhi, plo, phi. */
+/* Total order: shape, family, (PORTS: plo, phi,) lo, hi, prlo, prhi, plo, phi. Each set of
+ * a group is one run of its sorted elements. */
 int npplan_elem_cmp(const struct npplan_elem *a, const struct npplan_elem *b);
 
 /*

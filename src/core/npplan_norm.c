@@ -521,6 +521,8 @@ static bool elem_valid(const struct npplan_elem *e)
 {
 	if (e->shape >= NPPLAN_NSHAPES || !ipaddr_len(e->lo.family))
 		return false;
+	if (e->shape == NPPLAN_PORTS)
+		return e->plo <= e->phi;
 	if (e->shape != NPPLAN_RANGE)
 		return true;
 	return e->lo.family == e->hi.family && ipaddr_cmp(&e->lo, &e->hi) <= 0 &&

@@ -126,6 +126,7 @@ static void elem_line(struct rnd *w, const struct npplan_elem *e)
 		putf(w, "%s . %s . %u", a, pr, e->plo);
 		break;
 	case NPPLAN_PROTO:
+	case NPPLAN_PORTS:
 		addr_text(&e->lo, a);
 		proto_text(e->prlo, pr);
 		putf(w, "%s . %s", a, pr);
@@ -260,32 +261,29 @@ static void base_chains(struct rnd *w, const struct npplan *p)
 
 /* ---- groups ------------------------------------------------------------------------------ */
 
-/* Set name suffix letter and nft key type of each shape, and the match of its rule. */
+/* The nft key type of each shape's sets, after the address type, and the match of its rule,
+ * after "ip saddr". */
 static const struct {
-	char letter;
-	const char *type;	/* after the address type */
-	const char *match;	/* after "ip saddr" */
+	const char *type, *match;
 	bool interval;
 } shapes[NPPLAN_NSHAPES] = {
-	[NPPLAN_EXACT] = { 'x', " . inet_proto . inet_service", " . meta l4proto . th dport" },
-	[NPPLAN_PROTO] = { 'p', " . inet_proto", " . meta l4proto" },
-	[NPPLAN_ADDR] = { 'a', "", "" },
-	[NPPLAN_RANGE] = { 'r', " . inet_proto . inet_service", " . meta l4proto . th dport",
-			   true },
+	[NPPLAN_EXACT] = { " . inet_proto . inet_service", " . meta l4proto . th dport" },
+	[NPPLAN_PROTO] = { " . inet_proto", " . meta l4proto" },
+	[NPPLAN_ADDR] = { "", "" },
+	[NPPLAN_PORTS] = { " . inet_proto", " . meta l4proto" },
+	[NPPLAN_RANGE] = { " . inet_proto . inet_service", " . meta l4proto . th dport", true },
 };
 
-static void group_set(struct rnd *w, const struct npplan_group *g, int s, int v)
+static void group_set(struct rnd *w, const struct npplan_group *g, const struct npplan_gset *s)
 {
-	int family = v == 4 ? AF_INET : AF_INET6;
+	char name[NPPLAN_SETNAMELEN];
 	size_t i, k = 0;
 
-	putf(w, "\n\tset %s-%c%d {\n\t\ttype %s%s\n", g->name, shapes[s].letter, v, addr_type(v),
-	     shapes[s].type);
-	if (shapes[s].interval)
+	npplan_gset_name(name, g->name, s);
+	putf(w, "\n\tset %s {\n\t\ttype %s%s\n", name, addr_type(s->v), shapes[s->shape].type);
+	if (shapes[s->shape].interval)
 		put(w, "\t\tflags interval\n");
-	for (i = 0; i < g->nelems; i++) {
-		if (g->elems[i].shape != s || g->elems[i].lo.family != family)
-			continue;
+	for (i = s->a; i < s->b; i++) {
 		elem_sep(w, &k);
 		elem_line(w, &g->elems[i]);
 	}
@@ -297,32 +295,34 @@ static void group_chain(struct rnd *w, const struct npplan_group *g)
 {
 	const char *field = g->dir == NPPLAN_IN ? "saddr" : "daddr";
 	const char *verdict = g->dir == NPPLAN_IN ? "accept" : "return";
-	unsigned has = npplan_group_sets(g);
-	int v, s;
+	char name[NPPLAN_SETNAMELEN], ports[24];
+	struct npplan_gsit it = { 0 };
+	struct npplan_gset s;
 
 	putf(w, "\n\tchain %s {\n", g->name);
 	if (g->allow_all) {
 		putf(w, "\t\t%s\n\t}\n", verdict);
 		return;
 	}
-	for (v = 4; v <= 6; v += 2)
-		for (s = 0; s < NPPLAN_NSHAPES; s++)
-			if (NPPLAN_HAS(has, v, s))
-				putf(w, "\t\t%s %s%s @%s-%c%d %s\n", v == 4 ? "ip" : "ip6",
-				     field, shapes[s].match, g->name, shapes[s].letter, v, verdict);
+	while (npplan_gset_next(g, &it, &s)) {
+		npplan_gset_name(name, g->name, &s);
+		ports[0] = '\0';
+		if (s.shape == NPPLAN_PORTS)
+			snprintf(ports, sizeof(ports), " th dport %u-%u", s.plo, s.phi);
+		putf(w, "\t\t%s %s%s @%s%s %s\n", s.v == 4 ? "ip" : "ip6", field,
+		     shapes[s.shape].match, name, ports, verdict);
+	}
 	put(w, "\t\tmeta l4proto tcp reject with tcp reset\n"
 		"\t\treject with icmpx admin-prohibited\n\t}\n");
 }
 
 static void group(struct rnd *w, const struct npplan_group *g)
 {
-	unsigned has = npplan_group_sets(g);
-	int v, s;
+	struct npplan_gsit it = { 0 };
+	struct npplan_gset s;
 
-	for (v = 4; v <= 6; v += 2)
-		for (s = 0; s < NPPLAN_NSHAPES; s++)
-			if (NPPLAN_HAS(has, v, s))
-				group_set(w, g, s, v);
+	while (npplan_gset_next(g, &it, &s))
+		group_set(w, g, &s);
 	group_chain(w, g);
 }
 

@@ -15,7 +15,7 @@
  * NPSYNC_BATCH_MAX we refuse with -E2BIG. The time of a large resync is the kernel's: it
  * finds sets by name along a list, so each set created or named costs a walk over all of
  * them, so each set costs every later set operation a step: only sets with elements exist
- * (npplan_group_sets()); 1,000 groups of 8 sets took about 3 s, as `nft -f` does.
+ * (npplan_gset_next()); 1,000 groups of 8 sets took about 3 s, as `nft -f` does.
  */
 #include <errno.h>
 #include <stdio.h>

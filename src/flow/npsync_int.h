@@ -40,8 +40,8 @@ enum npsync_keys {
 };
 #define NPSYNC_HAS_PROTO(keys) ((keys) == NPSYNC_KEYS_PROTO || (keys) == NPSYNC_KEYS_PORT)
 
-/* Set names are "<group>-x4": the group name, a dash, a letter, a digit. */
-#define NPSYNC_NAMELEN (NPPLAN_NAMELEN + 4)
+/* Chain and set names: "<group>-x4", "<group>-q4-8080-8090" (npplan_gset_name()). */
+#define NPSYNC_NAMELEN NPPLAN_SETNAMELEN
 
 struct npsync_rec {
 	uint8_t op;		/* enum npsync_op */
@@ -94,8 +94,6 @@ int npsync_fam(int v);
 uint8_t npsync_alen(int v);
 /* enum npsync_keys of a group set of shape (enum npplan_shape). */
 uint8_t npsync_shape_keys(int shape);
-/* "<group>-x4" and the like. */
-void npsync_set_name(char out[NPSYNC_NAMELEN], const char *group, int shape, int v);
 /* NEWSET of one of our sets (flags NFT_SET_MAP: a verdict map); returns its NFTA_SET_ID. */
 uint32_t npsync_put_set(struct npsync_bat *t, const char *name, uint8_t keys, int v,
 			uint32_t flags);
@@ -106,10 +104,8 @@ void npsync_put_disp(struct npsync_elw *w, const struct npplan *p, const struct 
 /* "ing4", "egr6". */
 void npsync_map_name(char out[8], int dir, int v);
 
-/* The rules of a group's chain (ids: the sets' NFTA_SET_IDs, or NULL), of forward, and the
- * masquerade rule of family v. */
-void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g,
-			const uint32_t ids[2][NPPLAN_NSHAPES]);
+/* The rules of a group's chain, of forward, and the masquerade rule of family v. */
+void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g);
 
 void npsync_forward_rules(struct npsync_bat *t);
 /* "self4", "self6"; and an element a . a of the self set of a's family. */

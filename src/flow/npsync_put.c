@@ -94,14 +94,12 @@ struct npsync_elw npsync_elw_init(struct npsync_bat *t, int msg, const char *set
 				    .alen = alen };
 }
 
-static const struct {
-	char letter;
-	uint8_t keys;
-} shapes[NPPLAN_NSHAPES] = {
-	[NPPLAN_EXACT] = { 'x', NPSYNC_KEYS_PORT },
-	[NPPLAN_PROTO] = { 'p', NPSYNC_KEYS_PROTO },
-	[NPPLAN_ADDR] = { 'a', NPSYNC_KEYS_ADDR },
-	[NPPLAN_RANGE] = { 'r', NPSYNC_KEYS_PORT },
+static const uint8_t shape_keys[NPPLAN_NSHAPES] = {
+	[NPPLAN_EXACT] = NPSYNC_KEYS_PORT,
+	[NPPLAN_PROTO] = NPSYNC_KEYS_PROTO,
+	[NPPLAN_ADDR] = NPSYNC_KEYS_ADDR,
+	[NPPLAN_PORTS] = NPSYNC_KEYS_PROTO,
+	[NPPLAN_RANGE] = NPSYNC_KEYS_PORT,
 };
 
 int npsync_fam(int v)
@@ -112,11 +110,6 @@ int npsync_fam(int v)
 uint8_t npsync_alen(int v)
 {
 	return v == 4 ? 4 : 16;
-}
-
-void npsync_set_name(char out[NPSYNC_NAMELEN], const char *group, int shape, int v)
-{
-	snprintf(out, NPSYNC_NAMELEN, "%s-%c%d", group, shapes[shape].letter, v);
 }
 
 uint32_t npsync_put_set(struct npsync_bat *t, const char *name, uint8_t keys, int v,
@@ -229,23 +222,33 @@ static void rule_verdict(struct npsync_bat *t, const char *chain, int32_t verdic
 }
 
 /* ip P . meta l4proto . th dport @set V: the next registers after the address, as nft picks
- * them (an IPv6 address fills reg 1, so the protocol goes to the 16-byte reg 2). */
-static void rule_group_set(struct npsync_bat *t, const struct npplan_group *g, int shape, int v,
-			   const char *set, uint32_t id)
+ * them (an IPv6 address fills reg 1, so the protocol goes to the 16-byte reg 2). A PORTS set
+ * is followed by the port range, which nft 1.0.6 writes as two comparisons. The set is named
+ * only: the kernel finds a set made earlier in the same batch by its name. */
+static void rule_group_set(struct npsync_bat *t, const struct npplan_group *g,
+			   const struct npplan_gset *s, const char *set)
 {
-	uint32_t rproto = v == 4 ? NFT_REG32_01 : NFT_REG_2;
-	uint32_t rport = v == 4 ? NFT_REG32_02 : NFT_REG32_05;
+	uint32_t rproto = s->v == 4 ? NFT_REG32_01 : NFT_REG_2;
+	uint32_t rport = s->v == 4 ? NFT_REG32_02 : NFT_REG32_05;
+	uint8_t keys = shape_keys[s->shape];
 	struct nlattr *r = rule_begin(t, g->name);
 	struct nlb *b = &t->b;
 
-	load_addr(b, v, g->dir == NPPLAN_IN);
-	if (NPSYNC_HAS_PROTO(shapes[shape].keys))
+	load_addr(b, s->v, g->dir == NPPLAN_IN);
+	if (NPSYNC_HAS_PROTO(keys))
 		nftmsg_meta(b, NFT_META_L4PROTO, rproto);
-	if (shape == NPPLAN_RANGE)
+	if (s->shape == NPPLAN_RANGE)
 		nftmsg_byteorder(b, NFT_BYTEORDER_HTON, rproto, rproto, 1, 2);
-	if (shapes[shape].keys == NPSYNC_KEYS_PORT)
+	if (keys == NPSYNC_KEYS_PORT)
 		nftmsg_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, rport);
-	nftmsg_lookup(b, set, id, NFT_REG_1, -1, 0);
+	nftmsg_lookup(b, set, 0, NFT_REG_1, -1, 0);
+	if (s->shape == NPPLAN_PORTS) {
+		uint8_t lo[2] = { s->plo >> 8, s->plo & 0xff }, hi[2] = { s->phi >> 8, s->phi & 0xff };
+
+		nftmsg_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+		nftmsg_cmp(b, NFT_CMP_GTE, NFT_REG_1, lo, 2);
+		nftmsg_cmp(b, NFT_CMP_LTE, NFT_REG_1, hi, 2);
+	}
 	nftmsg_verdict(b, g->dir == NPPLAN_IN ? NF_ACCEPT : NFT_RETURN, NULL);
 	nftmsg_rule_end(b, r);
 }
@@ -265,24 +268,19 @@ static void rule_rejects(struct npsync_bat *t, const char *chain)
 	nftmsg_rule_end(&t->b, r);
 }
 
-void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g,
-			const uint32_t ids[2][NPPLAN_NSHAPES])
+void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g)
 {
 	char name[NPSYNC_NAMELEN];
-	unsigned mask;
+	struct npplan_gsit it = { 0 };
+	struct npplan_gset s;
 
 	if (g->allow_all) {
 		rule_verdict(t, g->name, g->dir == NPPLAN_IN ? NF_ACCEPT : NFT_RETURN);
 		return;
 	}
-	mask = npplan_group_sets(g);
-	for (int v = 4; v <= 6; v += 2) {
-		for (int s = 0; s < NPPLAN_NSHAPES; s++) {
-			if (!NPPLAN_HAS(mask, v, s))
-				continue;
-			npsync_set_name(name, g->name, s, v);
-			rule_group_set(t, g, s, v, name, ids ? ids[v == 6][s] : 0);
-		}
+	while (npplan_gset_next(g, &it, &s)) {
+		npplan_gset_name(name, g->name, &s);
+		rule_group_set(t, g, &s, name);
 	}
 	rule_rejects(t, g->name);
 }
@@ -442,5 +440,5 @@ void npsync_forward_rules(struct npsync_bat *t)
 
 uint8_t npsync_shape_keys(int shape)
 {
-	return shapes[shape].keys;
+	return shape_keys[shape];
 }

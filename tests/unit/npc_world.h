@@ -259,7 +259,7 @@ static void add_span(struct buf *b, unsigned lo, unsigned hi, unsigned max)
 
 static void add_elem(struct buf *b, const struct npplan_elem *e)
 {
-	static const char tag[] = "xpar";
+	static const char tag[] = "xpaqr";
 
 	if (buf_printf(b, " %c:", tag[e->shape]))
 		abort();

@@ -206,11 +206,14 @@ static void test_no_namespace(void)
 
 static void test_ports(void)
 {
+	/* a pod peer's port range is a hash-set element (q), never an interval; a range of
+	 * one port is a plain port */
 	case_a("ports: protocol only (UDP does not open TCP), number, range, SCTP",
-	       WEB(" x:10.0.2.1/6/80 x:10.0.2.1/132/80 p:10.0.2.1/17 r:10.0.2.1-10.0.2.1/6/"
-		   "8000-8080"),
+	       WEB(" x:10.0.2.1/6/80 x:10.0.2.1/6/9000 x:10.0.2.1/132/80 p:10.0.2.1/17"
+		   " q:10.0.2.1/6/8000-8080"),
 	       SEL_WEB "'ingress':[{" CLIENT_A ",'ports':[{'protocol':'UDP'},{'port':80},"
-	       "{'port':80,'protocol':'SCTP'},{'port':8000,'endPort':8080}]}]", NULL);
+	       "{'port':80,'protocol':'SCTP'},{'port':8000,'endPort':8080},"
+	       "{'port':9000,'endPort':9000}]}]", NULL);
 	case_a("ports [{}] is every TCP port", WEB(" p:10.0.2.1/6"),
 	       SEL_WEB "'ingress':[{" CLIENT_A ",'ports':[{}]}]", NULL);
 	case_a("named ingress port: resolved on each target, name and protocol",

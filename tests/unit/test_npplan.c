@@ -56,7 +56,7 @@ static double now_ms(void)
 
 /* ---- the element text form ----------------------------------------------------------------- */
 
-static const char letters[] = "xpar";
+static const char letters[] = "xpaqr";
 
 /* "lo-hi" or "v" into *lo, *hi. */
 static void num_range(const char *s, unsigned *lo, unsigned *hi)
@@ -140,10 +140,10 @@ static const char *print_elems(const struct npplan_elem *e, size_t n)
 		print_num(pr, sizeof(pr), e[i].prlo, e[i].prhi);
 		print_num(port, sizeof(port), e[i].plo, e[i].phi);
 		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%c %s", i ? "; " : "",
-					e[i].shape < 4 ? letters[e[i].shape] : '?', a);
+					e[i].shape < 5 ? letters[e[i].shape] : '?', a);
 		if (e[i].shape != NPPLAN_ADDR)
 			len += (size_t)snprintf(text + len, sizeof(text) - len, " %s", pr);
-		if (e[i].shape == NPPLAN_EXACT || e[i].shape == NPPLAN_RANGE)
+		if (e[i].shape == NPPLAN_EXACT || e[i].shape >= NPPLAN_PORTS)
 			len += (size_t)snprintf(text + len, sizeof(text) - len, " %s", port);
 	}
 	return text;
@@ -153,10 +153,12 @@ static const char *print_elems(const struct npplan_elem *e, size_t n)
 
 static void test_elem_cmp(void)
 {
-	/* ascending: shape first, then family, addresses, protocols, ports */
+	/* ascending: shape first, then family, (PORTS: the range,) addresses, protocols, ports */
 	static const char *order =
 		"x 10.0.0.1 6 80; x 10.0.0.1 6 443; x 10.0.0.1 17 53; x 10.0.0.2 6 1;"
 		"x ::1 6 80; p 10.0.0.1 6; p 10.0.0.1 17; a 9.255.255.255; a 10.0.0.1; a fd00::;"
+		"q 10.0.0.9 6 80-90; q 10.0.0.1 17 100-110; q 10.0.0.2 6 100-110;"
+		"q 10.0.0.1 6 100-120; q ::1 6 1-2;"
 		"r 10.0.0.0-10.0.0.1 0-255 0-65535; r 10.0.0.0-10.0.0.2 0-255 0-65535;"
 		"r 10.0.0.0-10.0.0.2 6 0-65535; r 10.0.0.0-10.0.0.2 6-17 0;"
 		"r 10.0.0.0-10.0.0.2 6-17 0-1; r 10.0.0.0-10.0.0.2 6-17 1; r ::-::1 0 0";
@@ -174,7 +176,7 @@ static void test_elem_cmp(void)
 				bad++;
 			}
 		}
-	ok(bad == 0 && n == 17, "npplan_elem_cmp: a total order, shape first");
+	ok(bad == 0 && n == 22, "npplan_elem_cmp: a total order, shape first");
 	/* bytes past an IPv4 address do not count */
 	e[1] = e[0];
 	e[1].lo.a[9] = 7;
@@ -808,7 +810,9 @@ static void golden_plan(struct npplan *p)
 	p->groups[1] = group_of("eg-ffffffffffffffff", NPPLAN_EG, "all");
 	p->groups[2] = group_of("in-0123456789abcdef", NPPLAN_IN,
 				"x 10.0.0.1 6 80; x 10.0.0.1 132 9; x fd00::1 17 53; p 10.0.0.2 17;"
-				"a 10.0.0.3; a 10.0.0.4; r 10.1.0.0-10.1.0.255 0-255 0-65535;"
+				"a 10.0.0.3; a 10.0.0.4; q 10.0.0.5 6 8000-8080; q 10.0.0.6 17 8000-8080;"
+				"q 10.0.0.5 132 100-200; q fd00::5 6 9000-9001;"
+				"r 10.1.0.0-10.1.0.255 0-255 0-65535;"
 				"r 10.2.0.0-10.2.0.9 6 8000-8080; r 10.2.0.0-10.2.0.9 17 53;"
 				"r fd00:1::-fd00:1::ffff 6 443");
 	p->ngroups = 3;
@@ -951,6 +955,17 @@ static const char golden_render[] =
 	"\t\t\t     10.0.0.4 }\n"
 	"\t}\n"
 	"\n"
+	"\tset in-0123456789abcdef-q4-100-200 {\n"
+	"\t\ttype ipv4_addr . inet_proto\n"
+	"\t\telements = { 10.0.0.5 . sctp }\n"
+	"\t}\n"
+	"\n"
+	"\tset in-0123456789abcdef-q4-8000-8080 {\n"
+	"\t\ttype ipv4_addr . inet_proto\n"
+	"\t\telements = { 10.0.0.5 . tcp,\n"
+	"\t\t\t     10.0.0.6 . udp }\n"
+	"\t}\n"
+	"\n"
 	"\tset in-0123456789abcdef-r4 {\n"
 	"\t\ttype ipv4_addr . inet_proto . inet_service\n"
 	"\t\tflags interval\n"
@@ -964,6 +979,11 @@ static const char golden_render[] =
 	"\t\telements = { fd00::1 . udp . 53 }\n"
 	"\t}\n"
 	"\n"
+	"\tset in-0123456789abcdef-q6-9000-9001 {\n"
+	"\t\ttype ipv6_addr . inet_proto\n"
+	"\t\telements = { fd00::5 . tcp }\n"
+	"\t}\n"
+	"\n"
 	"\tset in-0123456789abcdef-r6 {\n"
 	"\t\ttype ipv6_addr . inet_proto . inet_service\n"
 	"\t\tflags interval\n"
@@ -974,8 +994,11 @@ static const char golden_render[] =
 	"\t\tip saddr . meta l4proto . th dport @in-0123456789abcdef-x4 accept\n"
 	"\t\tip saddr . meta l4proto @in-0123456789abcdef-p4 accept\n"
 	"\t\tip saddr @in-0123456789abcdef-a4 accept\n"
+	"\t\tip saddr . meta l4proto @in-0123456789abcdef-q4-100-200 th dport 100-200 accept\n"
+	"\t\tip saddr . meta l4proto @in-0123456789abcdef-q4-8000-8080 th dport 8000-8080 accept\n"
 	"\t\tip saddr . meta l4proto . th dport @in-0123456789abcdef-r4 accept\n"
 	"\t\tip6 saddr . meta l4proto . th dport @in-0123456789abcdef-x6 accept\n"
+	"\t\tip6 saddr . meta l4proto @in-0123456789abcdef-q6-9000-9001 th dport 9000-9001 accept\n"
 	"\t\tip6 saddr . meta l4proto . th dport @in-0123456789abcdef-r6 accept\n"
 	"\t\tmeta l4proto tcp reject with tcp reset\n"
 	"\t\treject with icmpx admin-prohibited\n"
@@ -1195,6 +1218,17 @@ static const char golden_listing[] =
 	"\t\telements = { 10.0.0.3, 10.0.0.4 }\n"
 	"\t}\n"
 	"\n"
+	"\tset in-0123456789abcdef-q4-100-200 {\n"
+	"\t\ttype ipv4_addr . inet_proto\n"
+	"\t\telements = { 10.0.0.5 . sctp }\n"
+	"\t}\n"
+	"\n"
+	"\tset in-0123456789abcdef-q4-8000-8080 {\n"
+	"\t\ttype ipv4_addr . inet_proto\n"
+	"\t\telements = { 10.0.0.5 . tcp,\n"
+	"\t\t\t     10.0.0.6 . udp }\n"
+	"\t}\n"
+	"\n"
 	"\tset in-0123456789abcdef-r4 {\n"
 	"\t\ttype ipv4_addr . inet_proto . inet_service\n"
 	"\t\tflags interval\n"
@@ -1206,6 +1240,11 @@ static const char golden_listing[] =
 	"\tset in-0123456789abcdef-x6 {\n"
 	"\t\ttype ipv6_addr . inet_proto . inet_service\n"
 	"\t\telements = { fd00::1 . udp . 53 }\n"
+	"\t}\n"
+	"\n"
+	"\tset in-0123456789abcdef-q6-9000-9001 {\n"
+	"\t\ttype ipv6_addr . inet_proto\n"
+	"\t\telements = { fd00::5 . tcp }\n"
 	"\t}\n"
 	"\n"
 	"\tset in-0123456789abcdef-r6 {\n"
@@ -1247,8 +1286,11 @@ static const char golden_listing[] =
 	"\t\tip saddr . meta l4proto . th dport @in-0123456789abcdef-x4 accept\n"
 	"\t\tip saddr . meta l4proto @in-0123456789abcdef-p4 accept\n"
 	"\t\tip saddr @in-0123456789abcdef-a4 accept\n"
+	"\t\tip saddr . meta l4proto @in-0123456789abcdef-q4-100-200 th dport 100-200 accept\n"
+	"\t\tip saddr . meta l4proto @in-0123456789abcdef-q4-8000-8080 th dport 8000-8080 accept\n"
 	"\t\tip saddr . meta l4proto . th dport @in-0123456789abcdef-r4 accept\n"
 	"\t\tip6 saddr . meta l4proto . th dport @in-0123456789abcdef-x6 accept\n"
+	"\t\tip6 saddr . meta l4proto @in-0123456789abcdef-q6-9000-9001 th dport 9000-9001 accept\n"
 	"\t\tip6 saddr . meta l4proto . th dport @in-0123456789abcdef-r6 accept\n"
 	"\t\tmeta l4proto tcp reject with tcp reset\n"
 	"\t\treject with icmpx admin-prohibited\n"

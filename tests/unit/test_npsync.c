@@ -84,6 +84,16 @@ static struct npplan_elem ad(const char *a)
 	return e;
 }
 
+/* A pod peer with a port range: a hash-set element of the set of its range. */
+static struct npplan_elem qs(const char *a, unsigned p, unsigned lo, unsigned hi)
+{
+	struct npplan_elem e = ex(a, p, lo);
+
+	e.phi = (uint16_t)hi;
+	e.shape = NPPLAN_PORTS;
+	return e;
+}
+
 static struct npplan_elem rg(const char *lo, const char *hi, unsigned p1, unsigned p2,
 			     unsigned q1, unsigned q2)
 {
@@ -227,6 +237,8 @@ static struct npplan base_plan(void)
 	const struct npplan_elem a[] = {
 		ex("10.1.0.5", 6, 80), ex("10.1.0.5", 6, 443), ex("fd00::5", 17, 53),
 		pr("10.1.0.6", 17), pr("fd00::6", 132), ad("10.1.0.7"), ad("fd00::7"),
+		qs("10.1.0.8", 6, 9000, 9100), qs("10.1.0.8", 6, 8080, 8090),
+		qs("10.1.0.9", 17, 8080, 8090), qs("fd00::8", 132, 30000, 32767),
 		rg("10.2.0.0", "10.2.0.255", 6, 6, 1000, 2000),
 		rg("0.0.0.0", "255.255.255.255", 1, 5, 0, 65535),
 		rg("fd00:1::", "fd00:1::ffff", 17, 17, 53, 53),
@@ -573,6 +585,19 @@ static void test_incremental(struct npsync *s, struct npplan *p)
 	del_group(p, GC);
 	/* dispatch DEL, self DEL, flush, DELCHAIN, 2 DELSET */
 	step(s, p, 2 + 1 + 1 + 1 + 1 + 2, "remove a group (after its dispatch element)");
+	add_elem(p, GA, qs("10.1.0.10", 6, 8080, 8090), false);
+	step(s, p, 3, "a pod into a port-range set: one element, no rule rewritten");
+	for (int i = 0; i < 3; i++)
+		add_elem(p, GA, qs(i == 0 ? "10.1.0.8" : i == 1 ? "10.1.0.9" : "10.1.0.10",
+				   i == 1 ? 17 : 6, 8080, 8090), true);
+	add_elem(p, GA, qs("10.1.0.11", 6, 8080, 8090), false);
+	step(s, p, 4, "3 pods leave a port-range set and one comes: in place, never replaced");
+	add_elem(p, GA, qs("fd00::9", 6, 7000, 7001), false);
+	/* flush, the new set and its list, GA's 12 set rules and 2 rejects */
+	step(s, p, 2 + 1 + 1 + 1 + 14, "a new port range: its set made, the rules rewritten");
+	add_elem(p, GA, qs("10.1.0.8", 6, 9000, 9100), true);
+	/* flush, DELSET, 11 set rules and 2 rejects */
+	step(s, p, 2 + 1 + 1 + 13, "a port range's last pod goes: its set deleted");
 	set_cidrs(&p->src_cidrs, &p->nsrc, src2, 3);
 	step(s, p, 2 + 2, "masquerade source CIDRs change: flush and refill one set");
 	set_cidrs(&p->cluster_cidrs, &p->ncluster, all, 3);
