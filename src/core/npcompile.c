@@ -18,6 +18,7 @@
 
 #include "../base/err.h"
 #include "../base/mem.h"
+#include "../base/sort.h"
 #include "cache.h"
 #include "npcompile_int.h"
 
@@ -138,7 +139,7 @@ static int local_index(struct npc *c)
 	for (i = 0; i < in->nlocal; i++)
 		v[i] = (struct npc_lref){ &in->local[i], i };
 	if (v)
-		qsort(v, in->nlocal, sizeof(*v), lref_cmp);
+		sort_vec(v, in->nlocal, sizeof(*v), lref_cmp);
 	mem_free(c->lidx);
 	c->lidx = v;
 	c->nlidx = in->nlocal;
@@ -324,7 +325,7 @@ static int plan_groups(struct npc *c, struct npplan *out)
 	if (!out->groups)
 		return -ENOMEM;
 	if (v)
-		qsort(v, c->grplist.n, sizeof(*v), gname_cmp);
+		sort_vec(v, c->grplist.n, sizeof(*v), gname_cmp);
 	for (i = 0; i < c->grplist.n; i++) {
 		v[i]->index = i;
 		out->groups[i] = npplan_group_ref(v[i]->g);
@@ -351,34 +352,39 @@ static int claim_cmp(const void *a, const void *b)
 	return strcmp(x->pod->full, y->pod->full);
 }
 
-static int disp_cmp(const void *a, const void *b)
-{
-	const struct npplan_disp *x = a, *y = b;
-
-	if (x->dir != y->dir)
-		return x->dir < y->dir ? -1 : 1;
-	return ipaddr_cmp(&x->addr, &y->addr);
-}
-
+/* claims are sorted by address: one pass per direction keeps disp sorted, no sort needed */
 static void disp_fill(struct npplan *out, const struct claim *cl, size_t n)
 {
 	size_t i;
 	int dir;
 
-	for (i = 0; i < n; i++) {
-		if (i > 0 && ipaddr_eq(cl[i].addr, cl[i - 1].addr))
-			continue;
-		for (dir = 0; dir < 2; dir++) {
+	for (dir = 0; dir < 2; dir++) {
+		for (i = 0; i < n; i++) {
 			const struct npc_group *g = cl[i].pod->grp[dir];
 
-			if (g)
+			if (g && (i == 0 || !ipaddr_eq(cl[i].addr, cl[i - 1].addr)))
 				out->disp[out->ndisp++] = (struct npplan_disp){ *cl[i].addr,
 					(uint8_t)dir, g->index };
 		}
 	}
-	qsort(out->disp, out->ndisp, sizeof(*out->disp), disp_cmp);
 }
 
+static const struct ipaddr *first_ip(const struct npc_pod *p)
+{
+	return p->cur.ip[0].family ? &p->cur.ip[0] : &p->cur.ip[1];
+}
+
+static int target_cmp(const void *a, const void *b)
+{
+	return ipaddr_cmp(first_ip(*(struct npc_pod *const *)a),
+			  first_ip(*(struct npc_pod *const *)b));
+}
+
+/*
+ * Targets are kept in address order, so the claims come sorted, each family in turn, but
+ * for the pods that came or went since the last pass, and both sorts are a linear pass over
+ * input that is in order (sort_vec()) instead of n log n comparisons every pass.
+ */
 static int plan_disp(struct npc *c, struct npplan *out)
 {
 	struct claim *cl = mem_alloc((2 * (size_t)c->targets.n + 1) * sizeof(*cl));
@@ -390,14 +396,18 @@ static int plan_disp(struct npc *c, struct npplan *out)
 		mem_free(cl);
 		return -ENOMEM;
 	}
-	for (i = 0; i < c->targets.n; i++) {
-		const struct npc_pod *p = c->targets.v[i];
+	sort_vec(c->targets.v, c->targets.n, sizeof(*c->targets.v), target_cmp);
+	for (i = 0; i < c->targets.n; i++)
+		((struct npc_pod *)c->targets.v[i])->tpos = i;
+	for (f = 0; f < 2; f++) {
+		for (i = 0; i < c->targets.n; i++) {
+			const struct npc_pod *p = c->targets.v[i];
 
-		for (f = 0; f < 2; f++)
 			if (p->cur.ip[f].family)
 				cl[n++] = (struct claim){ &p->cur.ip[f], p };
+		}
 	}
-	qsort(cl, n, sizeof(*cl), claim_cmp);
+	sort_vec(cl, n, sizeof(*cl), claim_cmp);
 	disp_fill(out, cl, n);
 	mem_free(cl);
 	return 0;
@@ -435,7 +445,7 @@ static int plan_problems(struct npc *c, struct npplan *out)
 		if (!pr->policy || !pr->why)
 			return -ENOMEM;
 	}
-	qsort(out->problems, out->nproblems, sizeof(*out->problems), problem_cmp);
+	sort_vec(out->problems, out->nproblems, sizeof(*out->problems), problem_cmp);
 	return 0;
 }
 

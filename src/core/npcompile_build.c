@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../base/mem.h"
+#include "../base/sort.h"
 #include "npcompile_int.h"
 
 static int selem_cmp(const void *a, const void *b)
@@ -30,7 +31,7 @@ static void combine(struct npc_selem *v, uint32_t *n)
 	uint32_t i, k = 0;
 
 	if (*n > 1)
-		qsort(v, *n, sizeof(*v), selem_cmp);
+		sort_vec(v, *n, sizeof(*v), selem_cmp);
 	for (i = 0; i < *n; i++) {
 		if (k && npplan_elem_cmp(&v[k - 1].e, &v[i].e) == 0) {
 			v[k - 1].d += v[i].d;

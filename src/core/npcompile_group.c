@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../base/mem.h"
+#include "../base/sort.h"
 #include "npcompile_int.h"
 
 static bool group_eq(const void *rec, const void *key)
@@ -67,7 +68,7 @@ static int collect_named(struct npc *c)
 	}
 	if (r || c->knamed.n < 2)
 		return r;
-	qsort(c->knamed.v, c->knamed.n, sizeof(*c->knamed.v), named_cmp);
+	sort_vec(c->knamed.v, c->knamed.n, sizeof(*c->knamed.v), named_cmp);
 	for (i = 1, k = 1; i < c->knamed.n; i++)
 		if (named_cmp(&c->knamed.v[k - 1], &c->knamed.v[i]))
 			c->knamed.v[k++] = c->knamed.v[i];
@@ -224,7 +225,7 @@ int npc_groups_settle(struct npc *c)
 	}
 	v = (struct npc_group **)c->grplist.v;
 	if (c->grplist.n > 1)
-		qsort(v, c->grplist.n, sizeof(*v), group_cmp);
+		sort_vec(v, c->grplist.n, sizeof(*v), group_cmp);
 	for (i = 0; i < c->grplist.n; i++) {
 		v[i]->nh = v[i]->h;
 		clash |= i > 0 && v[i]->h == v[i - 1]->h;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../base/mem.h"
+#include "../base/sort.h"
 #include "k8sobj.h"
 #include "npplan.h"
 
@@ -271,7 +272,7 @@ static int cut_ranges(const struct k8sobj_ipblock *b, struct ipaddr (**cuts)[2],
 			r[1] = last;
 		(*n)++;
 	}
-	qsort(*cuts, *n, sizeof(**cuts), range_qcmp);
+	sort_vec(*cuts, *n, sizeof(**cuts), range_qcmp);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../base/mem.h"
+#include "../base/sort.h"
 #include "npplan.h"
 
 /* ---- normalisation ---------------------------------------------------------------------- */
@@ -197,11 +198,11 @@ static void segments(struct norm *nm, unsigned pa, unsigned pb)
 		if (ipaddr_inc(&end))
 			nm->pt[k++] = end;
 	}
-	qsort(nm->pt, k, sizeof(*nm->pt), addr_qcmp);
+	sort_vec(nm->pt, k, sizeof(*nm->pt), addr_qcmp);
 	for (nm->t.k = 0, i = 0; i < k; i++)
 		if (i == 0 || ipaddr_cmp(&nm->pt[i], &nm->pt[nm->t.k - 1]))
 			nm->pt[nm->t.k++] = nm->pt[i];
-	qsort(nm->ev, nm->nev, sizeof(*nm->ev), pev_qcmp);
+	sort_vec(nm->ev, nm->nev, sizeof(*nm->ev), pev_qcmp);
 	memset(nm->t.mn, 0, 4 * nm->t.k * sizeof(int));
 	memset(nm->t.mx, 0, 4 * nm->t.k * sizeof(int));
 	memset(nm->t.lz, 0, 4 * nm->t.k * sizeof(int));
@@ -271,7 +272,7 @@ static size_t dirty_runs(struct norm *nm, size_t from, size_t to, size_t *nold)
 		nm->dirty[i - from].a = after_zero(nm, nm->sa[p]);
 		nm->dirty[i - from].b = next_seg(nm, nm->sb[p], true);
 	}
-	qsort(nm->dirty, to - from, sizeof(*nm->dirty), run_qcmp);
+	sort_vec(nm->dirty, to - from, sizeof(*nm->dirty), run_qcmp);
 	for (i = 0; i < to - from; i++) {
 		if (nd && nm->dirty[i].a <= nm->dirty[nd - 1].b)
 			nm->dirty[nd - 1].b = MAX(nm->dirty[nd - 1].b, nm->dirty[i].b);
@@ -416,7 +417,7 @@ static int norm_protocols(struct norm *nm)
 		if (r)
 			break;
 		if (nm->flat.n > 1)
-			qsort(nm->flat.v, nm->flat.n, sizeof(*nm->flat.v), elem_qcmp);
+			sort_vec(nm->flat.v, nm->flat.n, sizeof(*nm->flat.v), elem_qcmp);
 		r = stretch(nm, p, q - 1);
 	}
 	for (i = 0; !r && i < nm->open3.n; i++)
@@ -508,7 +509,7 @@ static int disjoin(struct evec *v)
 	for (s = 0; !r && s < res.n; s++)
 		r = evec_push(v, &res.v[s]);
 	if (!r)
-		qsort(v->v + rs, v->n - rs, sizeof(*v->v), elem_qcmp);
+		sort_vec(v->v + rs, v->n - rs, sizeof(*v->v), elem_qcmp);
 	mem_free(res.v);
 	return r;
 }
@@ -542,7 +543,7 @@ int npplan_normalize(struct npplan_elem **elems, size_t *n)
 		return -ENOMEM;
 	v.cap = *n;
 	memcpy(v.v, *elems, *n * sizeof(*v.v));
-	qsort(v.v, *n, sizeof(*v.v), elem_qcmp);
+	sort_vec(v.v, *n, sizeof(*v.v), elem_qcmp);
 	for (i = 0; i < *n; i++)
 		if (elem_valid(&v.v[i]) && (k == 0 || npplan_elem_cmp(&v.v[k - 1], &v.v[i])))
 			v.v[k++] = v.v[i];

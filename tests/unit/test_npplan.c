@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/mem.c base/util.c */
+/* deps: core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/mem.c base/sort.c base/util.c */
 /*
  * test_npplan.c: the plan's primitives and its nft renderer. Elements are written in a small
  * text form here ("r 10.0.0.0-10.0.0.9 6 80-90; x fd00::1 17 53"), parsed into elements and

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/npsync.c flow/npsync_batch.c flow/npsync_put.c nl/nftdump.c nl/nftdump_msg.c nl/nftdump_expr.c nl/nftdump_set.c nl/nftmsg.c nl/nlsock.c nl/nlmsg.c core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/err.c base/mem.c base/util.c */
+/* deps: flow/npsync.c flow/npsync_batch.c flow/npsync_put.c nl/nftdump.c nl/nftdump_msg.c nl/nftdump_expr.c nl/nftdump_set.c nl/nftmsg.c nl/nlsock.c nl/nlmsg.c core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/err.c base/mem.c base/sort.c base/util.c */
 /*
  * test_npsync.c: the nf_tables reconciler against the kernel, as root in private network
  * namespaces (unshare(), gone with the process). Plans are built by hand. The reference is
