@@ -61,25 +61,35 @@ void npplan_group_unref(struct npplan_group *g)
 	mem_free(g);
 }
 
-/* [*from, *to): the entries of direction dir and family in p's sorted dispatch list. */
-static void disp_run(const struct npplan *p, int dir, int family, size_t *from, size_t *to)
+/* The first entry not below (dir, family): disp is sorted by (dir, family, address). */
+static size_t disp_bound(const struct npplan *p, int dir, int family)
 {
-	size_t k = 0;
+	size_t lo = 0, hi = p->ndisp;
 
-	while (k < p->ndisp && !(p->disp[k].dir == dir && p->disp[k].addr.family == family))
-		k++;
-	*from = k;
-	while (k < p->ndisp && p->disp[k].dir == dir && p->disp[k].addr.family == family)
-		k++;
-	*to = k;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct npplan_disp *d = &p->disp[mid];
+
+		if (d->dir < dir || (d->dir == dir && d->addr.family < family))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void npplan_disp_run(const struct npplan *p, int dir, int family, size_t *from, size_t *to)
+{
+	*from = disp_bound(p, dir, family);
+	*to = disp_bound(p, dir, family + 1);
 }
 
 struct npplan_self npplan_self_begin(const struct npplan *p, int family)
 {
 	struct npplan_self it = { .d = p->disp };
 
-	disp_run(p, NPPLAN_IN, family, &it.i, &it.iend);
-	disp_run(p, NPPLAN_EG, family, &it.j, &it.jend);
+	npplan_disp_run(p, NPPLAN_IN, family, &it.i, &it.iend);
+	npplan_disp_run(p, NPPLAN_EG, family, &it.j, &it.jend);
 	return it;
 }
 

@@ -7,9 +7,10 @@
  * Model. Every local, non-hostNetwork, non-finished pod selected by at least one policy with
  * a direction is "isolated" in that direction. Pods whose isolating policies and named-port
  * resolutions are identical share one GROUP per direction. A group is one nf_tables chain
- * plus four sets per family, one per match shape, holding every (peer, protocol, port) the
- * union of its policies allows. Dispatch maps send a packet to the group of its local pod:
- * per packet, one conntrack test, one map lookup per direction and at most four set lookups,
+ * plus sets per family, one per match shape (and per endPort range for pod peers), holding
+ * every (peer, protocol, port) the union of its policies allows. Dispatch maps send a packet
+ * to the group of its local pod: per packet, one conntrack test, one map lookup per direction
+ * and at most four set lookups plus one per distinct endPort range of the group's pod peers,
  * whatever the number of pods and policies.
  *
  * The ruleset, in nft syntax (the renderer writes exactly this; npsync's bytecode must read
@@ -192,6 +193,9 @@ struct npplan_self {
 	const struct npplan_disp *d;
 	size_t i, iend, j, jend;	/* the ingress run, the egress run */
 };
+/* [*from, *to): the dispatch entries of direction dir and address family, by binary search. */
+void npplan_disp_run(const struct npplan *p, int dir, int family, size_t *from, size_t *to);
+
 struct npplan_self npplan_self_begin(const struct npplan *p, int family);
 /* The next address, or NULL at the end. */
 const struct ipaddr *npplan_self_peek(const struct npplan_self *it);
