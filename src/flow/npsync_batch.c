@@ -266,11 +266,12 @@ static void map_full(struct npsync_bat *t, const struct npplan *p, int dir, int 
  * deleted by the first pass (a = old) and added by the second (a = new): a map element's
  * verdict cannot be changed in place. Only the two runs of (dir, v) are merged, and a group
  * kept by the compiler is the same pointer, so most entries cost one address comparison.
+ * Returns how many of a's addresses b lacks altogether.
  */
-static void disp_minus(struct npsync_elw *w, const struct npplan *a, const struct npplan *b,
-		       int dir, int v)
+static size_t disp_minus(struct npsync_elw *w, const struct npplan *a, const struct npplan *b,
+			 int dir, int v)
 {
-	size_t i, ie, j, je;
+	size_t i, ie, j, je, absent = 0;
 
 	npplan_disp_run(a, dir, npsync_fam(v), &i, &ie);
 	npplan_disp_run(b, dir, npsync_fam(v), &j, &je);
@@ -283,6 +284,7 @@ static void disp_minus(struct npsync_elw *w, const struct npplan *a, const struc
 		while (j < je && (c = ipaddr_cmp(&b->disp[j].addr, &d->addr)) < 0)
 			j++;
 		e = j < je && c == 0 ? &b->disp[j] : NULL;
+		absent += !e;
 		if (e && e->group < b->ngroups &&
 		    (a->groups[d->group] == b->groups[e->group] ||
 		     !strcmp(a->groups[d->group]->name, b->groups[e->group]->name)))
@@ -290,9 +292,12 @@ static void disp_minus(struct npsync_elw *w, const struct npplan *a, const struc
 		npsync_put_disp(w, a, d);
 	}
 	npsync_elw_close(w);
+	return absent;
 }
 
-static void disp_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
+/* moved[f]: whether any address of family f (0: IPv4) came or went in either map. */
+static void disp_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n,
+		      bool moved[2])
 {
 	char name[8];
 	struct npsync_elw w;
@@ -302,10 +307,10 @@ static void disp_diff(struct npsync_bat *t, const struct npplan *o, const struct
 			npsync_map_name(name, dir, v);
 			w = npsync_elw_init(t, NFT_MSG_DELSETELEM, name, 0, NPSYNC_KEYS_ADDR,
 					    npsync_alen(v));
-			disp_minus(&w, o, n, dir, v);
+			moved[v == 6] |= disp_minus(&w, o, n, dir, v) > 0;
 			w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, 0, NPSYNC_KEYS_ADDR,
 					    npsync_alen(v));
-			disp_minus(&w, n, o, dir, v);
+			moved[v == 6] |= disp_minus(&w, n, o, dir, v) > 0;
 		}
 	}
 }
@@ -338,13 +343,18 @@ static void self_full(struct npsync_bat *t, const struct npplan *p, int v)
 	self_minus(&w, npplan_self_begin(p, npsync_fam(v)), NULL);
 }
 
-static void self_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
+/* The self sets of the families whose dispatch addresses moved (the keys of self). */
+static void self_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n,
+		      const bool moved[2])
 {
 	for (int v = 4; v <= 6; v += 2) {
-		struct npplan_self on = npplan_self_begin(n, npsync_fam(v)), oo = npplan_self_begin(o, npsync_fam(v));
+		struct npplan_self on = npplan_self_begin(n, npsync_fam(v));
+		struct npplan_self oo = npplan_self_begin(o, npsync_fam(v));
 		const char *name = npsync_self_name(v);
 		struct npsync_elw w;
 
+		if (!moved[v == 6])
+			continue;
 		w = npsync_elw_init(t, NFT_MSG_DELSETELEM, name, 0, NPSYNC_KEYS_SELF,
 				    npsync_alen(v));
 		self_minus(&w, oo, &on);
@@ -488,8 +498,10 @@ void npsync_build_diff(struct npsync_bat *t, const struct npplan *o, const struc
 		else
 			i++, j++;
 	}
-	disp_diff(t, o, n);
-	self_diff(t, o, n);
+	bool moved[2] = { false, false };
+
+	disp_diff(t, o, n, moved);
+	self_diff(t, o, n, moved);
 	masq_diff(t, o, n);
 	for (i = j = 0; i < o->ngroups || j < n->ngroups;) {
 		c = group_step(o, n, i, j);
