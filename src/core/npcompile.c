@@ -301,6 +301,8 @@ static int regroup(struct npc *c)
 	}
 	if (!r)
 		r = npc_groups_settle(c);
+	if (!r)
+		npc_pols_touched(c);
 	for (i = 0; !r && i < c->grplist.n; i++)
 		r = npc_group_build(c, c->grplist.v[i]);
 	return r;

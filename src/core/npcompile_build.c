@@ -96,6 +96,7 @@ static int publish(struct npc *c, struct npc_group *g, bool all, struct npplan_e
 	}
 	npplan_group_unref(g->g);
 	g->g = ng;
+	g->built_nh = g->nh;
 	return 0;
 }
 

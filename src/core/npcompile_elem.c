@@ -238,17 +238,28 @@ static bool rule_touched(const struct npc_pol *p, const struct npc_irule *ir)
 	return false;
 }
 
+void npc_pols_touched(struct npc *c)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < c->pols.cap; i++) {
+		struct npc_pol *p = c->pols.s[i].v;
+
+		if (!p)
+			continue;
+		p->touched[NPPLAN_IN] = p->touched[NPPLAN_EG] = false;
+		for (j = 0; j < p->nrules[NPPLAN_IN] + p->nrules[NPPLAN_EG]; j++)
+			if (rule_touched(p, &p->rules[j]))
+				p->touched[j >= p->nrules[NPPLAN_IN]] = true;
+	}
+}
+
 bool npc_group_touched(const struct npc_group *g)
 {
-	uint32_t i, j, r0;
+	uint32_t i;
 
-	for (i = 0; i < g->npols; i++) {
-		const struct npc_pol *p = g->pols[i];
-
-		r0 = g->dir == NPPLAN_IN ? 0 : p->nrules[NPPLAN_IN];
-		for (j = r0; j < r0 + p->nrules[g->dir]; j++)
-			if (rule_touched(p, &p->rules[j]))
-				return true;
-	}
+	for (i = 0; i < g->npols; i++)
+		if (g->pols[i]->touched[g->dir])
+			return true;
 	return false;
 }

@@ -243,11 +243,10 @@ void npc_group_name(const struct npc_group *g, char *out)
 
 bool npc_group_stale(const struct npc_group *g)
 {
-	char name[NPPLAN_NAMELEN];
 	uint32_t i;
 
-	npc_group_name(g, name);
-	if (!g->g || strcmp(g->g->name, name))
+	/* the name is the hash's (npc_group_name()): no need to print it every pass */
+	if (!g->g || g->built_nh != g->nh)
 		return true;
 	for (i = 0; i < g->npols; i++)
 		if (g->pols[i]->dirty)

@@ -180,6 +180,8 @@ struct npc_pol {
 	bool dirty;			/* in c->dpols */
 	bool invalid;
 	bool listed;			/* in nsr->pols */
+	bool touched[2];		/* per direction: a peer or named port of it changed
+					 * in this pass (npc_pols_touched()) */
 	struct npc_irule *rules;	/* ingress [0, nrules[0]), then egress */
 	uint32_t nrules[2];
 	struct npc_ipeer *ipeers;
@@ -228,6 +230,7 @@ struct npc_group {
 	uint32_t ntargets;
 	size_t index;			/* in the plan being assembled */
 	struct npplan_group *g;		/* last built, NULL before the first build */
+	uint64_t built_nh;		/* nh when g was built (its name's hash) */
 	/*
 	 * How often each element is contributed, so a member joining or leaving edits the
 	 * group instead of rebuilding it. Pods contribute every non-RANGE element (g's
@@ -360,6 +363,8 @@ int npc_contrib_all(struct npc_ebld *b) __must_check;
 /* The contributions that changed with the members of changed peers (g not allow_all). */
 int npc_contrib_delta(struct npc_ebld *b) __must_check;
 /* Whether a rule of g reads a peer whose members changed in this compile. */
+/* Each policy's touched[] for this pass, once, so each group asks its policies only. */
+void npc_pols_touched(struct npc *c);
 bool npc_group_touched(const struct npc_group *g);
 
 /* ---- npcompile_build.c: groups from contributions ------------------------------------- */
