@@ -242,13 +242,17 @@ void npc_pols_touched(struct npc *c)
 {
 	uint32_t i, j;
 
+	/* only a changed peer touches a rule: with none, the flags need clearing at most */
+	if (!c->chpeers.n && !c->pols_touched)
+		return;
+	c->pols_touched = c->chpeers.n > 0;
 	for (i = 0; i < c->pols.cap; i++) {
 		struct npc_pol *p = c->pols.s[i].v;
 
 		if (!p)
 			continue;
 		p->touched[NPPLAN_IN] = p->touched[NPPLAN_EG] = false;
-		for (j = 0; j < p->nrules[NPPLAN_IN] + p->nrules[NPPLAN_EG]; j++)
+		for (j = 0; c->pols_touched && j < p->nrules[NPPLAN_IN] + p->nrules[NPPLAN_EG]; j++)
 			if (rule_touched(p, &p->rules[j]))
 				p->touched[j >= p->nrules[NPPLAN_IN]] = true;
 	}

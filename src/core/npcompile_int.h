@@ -273,6 +273,7 @@ struct npc {
 	struct npc_vec grplist;		/* every group */
 	struct npc_vec targets;		/* local target pods */
 	struct npc_vec dpods, rpods, dns, dpols, chpeers;
+	bool pols_touched;		/* some npc_pol.touched[] is set */
 	struct npc_vec pool;		/* built groups kept across a reset, for pointer reuse */
 	/* scratch */
 	const struct npc_input *in;
