@@ -36,6 +36,8 @@ void npplan_free(struct npplan *p)
 
 struct npplan_group *npplan_group_new(const char *name, enum npplan_dir dir)
 {
+	/* identifies a group in npplan_share()'s caches, where a pointer may be reused */
+	static uint64_t serials;
 	struct npplan_group *g = mem_calloc(1, sizeof(*g));
 
 	if (!g)
@@ -43,6 +45,7 @@ struct npplan_group *npplan_group_new(const char *name, enum npplan_dir dir)
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	g->dir = (uint8_t)dir;
 	g->refs = 1;
+	g->serial = ++serials;
 	return g;
 }
 
@@ -57,6 +60,7 @@ void npplan_group_unref(struct npplan_group *g)
 {
 	if (!g || --g->refs > 0)
 		return;
+	npplan_group_cache_free(g);
 	mem_free(g->elems);
 	mem_free(g);
 }

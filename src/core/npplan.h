@@ -130,6 +130,8 @@ struct npplan_elem {
  * same pointer to every plan while a group's content is unchanged, so the reconciler skips
  * an unchanged group by comparing pointers, whatever its size.
  */
+struct npplan_gcache;
+
 struct npplan_group {
 	char name[NPPLAN_NAMELEN];	/* chain name, also the prefix of its set names */
 	uint8_t dir;			/* enum npplan_dir */
@@ -137,6 +139,9 @@ struct npplan_group {
 	struct npplan_elem *elems;	/* normalised; owned */
 	size_t nelems;
 	uint32_t refs;
+	uint64_t serial;		/* unique among the groups of this process */
+	struct npplan_gcache *cache;	/* npplan_share()'s, filled on first use */
+	size_t ncache;
 };
 
 /* A local pod address sent to a group: an element of ing4/ing6 or egr4/egr6. */
@@ -227,6 +232,33 @@ void npplan_gset_name(char out[NPPLAN_SETNAMELEN], const char *group,
 		      const struct npplan_gset *s);
 /* The order of npplan_gset_next() on the identity (v, shape, plo, phi); elements ignored. */
 int npplan_gset_cmp(const struct npplan_gset *a, const struct npplan_gset *b);
+
+/*
+ * Sets shared between groups (npplan_share.c). A set is created once, in the first group
+ * (by name) that holds it, and named after that group (npplan_gset_name()); every group
+ * holding the same elements in a set of the same identity names that one in its rule.
+ */
+struct npplan_kset {
+	struct npplan_group *g;		/* the owner */
+	struct npplan_gset s;		/* the owner's set */
+	uint64_t hash;
+	char name[NPPLAN_SETNAMELEN];
+};
+
+struct npplan_shares {
+	struct npplan_kset *sets;	/* in creation order: by owner, then npplan_gset_next() */
+	size_t nsets;
+	/* group i's k-th set (npplan_gset_next() order) is sets[ref[first[i] + k]] */
+	size_t *first;			/* ngroups + 1 */
+	uint32_t *ref;
+};
+
+/* The kernel sets of p and who names which. 0 or -ENOMEM (out zeroed). The groups' caches
+ * are filled on the way (groups never change once built, so the caches stay true). */
+int npplan_share(const struct npplan *p, struct npplan_shares *out) __must_check;
+void npplan_shares_free(struct npplan_shares *sh);
+/* Drops a group's cache (npplan_group_unref() does, with the group). */
+void npplan_group_cache_free(struct npplan_group *g);
 
 /* Total order: shape, family, (PORTS: plo, phi,) lo, hi, prlo, prhi, plo, phi. Each set of
  * a group is one run of its sorted elements. */

@@ -274,13 +274,12 @@ static const struct {
 	[NPPLAN_RANGE] = { " . inet_proto . inet_service", " . meta l4proto . th dport", true },
 };
 
-static void group_set(struct rnd *w, const struct npplan_group *g, const struct npplan_gset *s)
+static void group_set(struct rnd *w, const struct npplan_group *g, const struct npplan_kset *ks)
 {
-	char name[NPPLAN_SETNAMELEN];
+	const struct npplan_gset *s = &ks->s;
 	size_t i, k = 0;
 
-	npplan_gset_name(name, g->name, s);
-	putf(w, "\n\tset %s {\n\t\ttype %s%s\n", name, addr_type(s->v), shapes[s->shape].type);
+	putf(w, "\n\tset %s {\n\t\ttype %s%s\n", ks->name, addr_type(s->v), shapes[s->shape].type);
 	if (shapes[s->shape].interval)
 		put(w, "\t\tflags interval\n");
 	for (i = s->a; i < s->b; i++) {
@@ -291,46 +290,50 @@ static void group_set(struct rnd *w, const struct npplan_group *g, const struct 
 	put(w, "\t}\n");
 }
 
-static void group_chain(struct rnd *w, const struct npplan_group *g)
+/* The chain of group i; its rules name the sets that hold its elements, its own or shared. */
+static void group_chain(struct rnd *w, const struct npplan *p, const struct npplan_shares *sh,
+			size_t i)
 {
+	const struct npplan_group *g = p->groups[i];
 	const char *field = g->dir == NPPLAN_IN ? "saddr" : "daddr";
 	const char *verdict = g->dir == NPPLAN_IN ? "accept" : "return";
-	char name[NPPLAN_SETNAMELEN], ports[24];
-	struct npplan_gsit it = { 0 };
-	struct npplan_gset s;
+	char ports[24];
 
 	putf(w, "\n\tchain %s {\n", g->name);
 	if (g->allow_all) {
 		putf(w, "\t\t%s\n\t}\n", verdict);
 		return;
 	}
-	while (npplan_gset_next(g, &it, &s)) {
-		npplan_gset_name(name, g->name, &s);
+	for (size_t k = sh->first[i]; k < sh->first[i + 1]; k++) {
+		const struct npplan_kset *ks = &sh->sets[sh->ref[k]];
+
 		ports[0] = '\0';
-		if (s.shape == NPPLAN_PORTS)
-			snprintf(ports, sizeof(ports), " th dport %u-%u", s.plo, s.phi);
-		putf(w, "\t\t%s %s%s @%s%s %s\n", s.v == 4 ? "ip" : "ip6", field,
-		     shapes[s.shape].match, name, ports, verdict);
+		if (ks->s.shape == NPPLAN_PORTS)
+			snprintf(ports, sizeof(ports), " th dport %u-%u", ks->s.plo, ks->s.phi);
+		putf(w, "\t\t%s %s%s @%s%s %s\n", ks->s.v == 4 ? "ip" : "ip6", field,
+		     shapes[ks->s.shape].match, ks->name, ports, verdict);
 	}
 	put(w, "\t\tmeta l4proto tcp reject with tcp reset\n"
 		"\t\treject with icmpx admin-prohibited\n\t}\n");
 }
 
-static void group(struct rnd *w, const struct npplan_group *g)
+/* The sets group i owns, then its chain. */
+static void group(struct rnd *w, const struct npplan *p, const struct npplan_shares *sh, size_t i)
 {
-	struct npplan_gsit it = { 0 };
-	struct npplan_gset s;
-
-	while (npplan_gset_next(g, &it, &s))
-		group_set(w, g, &s);
-	group_chain(w, g);
+	for (size_t k = sh->first[i]; k < sh->first[i + 1]; k++)
+		if (sh->sets[sh->ref[k]].g == p->groups[i])
+			group_set(w, p->groups[i], &sh->sets[sh->ref[k]]);
+	group_chain(w, p, sh, i);
 }
 
 int npplan_render(const struct npplan *p, struct buf *out)
 {
 	struct rnd w = { out, 0 };
+	struct npplan_shares sh;
 	size_t len = out->len, i;
 
+	if (npplan_share(p, &sh))
+		return -ENOMEM;
 	putf(&w, "table inet " NPPLAN_TABLE " {\n");
 	dispatch_map(&w, p, NPPLAN_IN, 4);
 	dispatch_map(&w, p, NPPLAN_IN, 6);
@@ -344,8 +347,9 @@ int npplan_render(const struct npplan *p, struct buf *out)
 	self_set(&w, p, 6);
 	base_chains(&w, p);
 	for (i = 0; i < p->ngroups; i++)
-		group(&w, p->groups[i]);
+		group(&w, p, &sh, i);
 	putf(&w, "}\n");
+	npplan_shares_free(&sh);
 	if (w.err && out->p) {
 		out->len = len;
 		out->p[len] = '\0';

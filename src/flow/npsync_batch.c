@@ -9,6 +9,7 @@
  * lists exactly as that script does, handles included. A difference touches elements and the
  * groups that came, changed shape or went, in the order npsync.h gives.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,45 +18,6 @@
 #include "npsync_int.h"
 
 #define T NPPLAN_TABLE
-
-/* One set of a group made, with its elements. */
-static void make_set(struct npsync_bat *t, const struct npplan_group *g,
-		     const struct npplan_gset *s)
-{
-	uint32_t flags = s->shape == NPPLAN_RANGE ? NFT_SET_INTERVAL | NFT_SET_CONCAT : 0;
-	uint8_t keys = npsync_shape_keys(s->shape);
-	char name[NPSYNC_NAMELEN];
-	struct npsync_elw w;
-	uint32_t id;
-
-	npplan_gset_name(name, g->name, s);
-	id = npsync_put_set(t, name, keys, s->v, flags);
-	w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, id, keys, npsync_alen(s->v));
-	for (size_t i = s->a; i < s->b; i++)
-		npsync_put_elem(&w, &g->elems[i]);
-	npsync_elw_close(&w);
-}
-
-/* Every set of a group with its elements (none for allow_all). */
-static void group_sets(struct npsync_bat *t, const struct npplan_group *g)
-{
-	struct npplan_gsit it = { 0 };
-	struct npplan_gset s;
-
-	while (npplan_gset_next(g, &it, &s))
-		make_set(t, g, &s);
-}
-
-/* A set deleted; its rule went earlier in the batch. */
-static void del_set(struct npsync_bat *t, const struct npplan_group *g,
-		    const struct npplan_gset *s)
-{
-	char name[NPSYNC_NAMELEN];
-
-	npplan_gset_name(name, g->name, s);
-	npsync_rec(t, NPSYNC_OP_DELSET, name, 0, 0);
-	nftmsg_delset(&t->b, T, name);
-}
 
 static void new_chain(struct npsync_bat *t, const char *name, const struct nftmsg_hook *h)
 {
@@ -67,178 +29,6 @@ static void flush_chain(struct npsync_bat *t, const char *name)
 {
 	npsync_rec(t, NPSYNC_OP_FLUSHCHAIN, name, 0, 0);
 	nftmsg_delrule(&t->b, T, name, 0);
-}
-
-/* Elements in a but not in b (both sorted, one set's run), into w. */
-static void elems_minus(struct npsync_elw *w, const struct npplan_elem *a, size_t na,
-			const struct npplan_elem *b, size_t nb)
-{
-	size_t i = 0, j = 0;
-
-	while (i < na) {
-		int c = j == nb ? -1 : npplan_elem_cmp(&a[i], &b[j]);
-
-		if (c < 0)
-			npsync_put_elem(w, &a[i++]);
-		else if (c > 0)
-			j++;
-		else
-			i++, j++;
-	}
-	npsync_elw_close(w);
-}
-
-/* One set in both groups: the old elements that went, then the new ones that came. */
-static void diff_set(struct npsync_bat *t, const struct npplan_group *o,
-		     const struct npplan_group *n, const struct npplan_gset *so,
-		     const struct npplan_gset *sn)
-{
-	const struct npplan_elem *a = o->elems + so->a, *b = n->elems + sn->a;
-	size_t na = so->b - so->a, nb = sn->b - sn->a;
-	uint8_t keys = npsync_shape_keys(sn->shape), alen = npsync_alen(sn->v);
-	char name[NPSYNC_NAMELEN];
-	struct npsync_elw w;
-
-	npplan_gset_name(name, n->name, sn);
-	w = npsync_elw_init(t, NFT_MSG_DELSETELEM, name, 0, keys, alen);
-	elems_minus(&w, a, na, b, nb);
-	w = npsync_elw_init(t, NFT_MSG_NEWSETELEM, name, 0, keys, alen);
-	elems_minus(&w, b, nb, a, na);
-}
-
-static void add_group(struct npsync_bat *t, const struct npplan_group *g)
-{
-	new_chain(t, g->name, NULL);
-	group_sets(t, g);
-	npsync_group_rules(t, g);
-	t->groups_added++;
-}
-
-/*
- * Deleting an element from an interval set costs the kernel a pass over the whole set
- * (nft_pipapo_remove; measured on Linux 6.18: 1,800 deletions from six sets of about 650
- * elements took 0.75 s, adding them back 38 ms). From this many deletions from one such set,
- * the set is replaced instead: deleted whole and made again with its new elements (in the
- * benchmark's namespace relabels, 4 gave a p99 of about 50 ms where 16 gave 100-140 ms).
- * Pod peers never live in interval sets (npplan.h), so this is for ipBlock edits.
- */
-#define NPSYNC_REPLACE_DELETES 4
-
-static size_t count_minus(const struct npplan_elem *a, size_t na, const struct npplan_elem *b,
-			  size_t nb)
-{
-	size_t i = 0, j = 0, k = 0;
-
-	while (i < na) {
-		int c = j == nb ? -1 : npplan_elem_cmp(&a[i], &b[j]);
-
-		k += c < 0;
-		i += c <= 0;
-		j += c >= 0;
-	}
-	return k;
-}
-
-/* An interval set in both groups that loses too many elements to delete them one by one. */
-static bool churned(const struct npplan_group *o, const struct npplan_group *n,
-		    const struct npplan_gset *so, const struct npplan_gset *sn)
-{
-	return sn->shape == NPPLAN_RANGE &&
-	       count_minus(o->elems + so->a, so->b - so->a, n->elems + sn->a, sn->b - sn->a) >=
-		       NPSYNC_REPLACE_DELETES;
-}
-
-/* The passes of a change over the merged sets of the old and the new group. */
-enum pass { P_COUNT, P_DEL, P_NEW, P_DIFF };
-
-struct walk {
-	struct npsync_bat *t;
-	const struct npplan_group *o, *n;
-	enum pass pass;
-	size_t moved, redo;	/* P_COUNT: sets that came or went; sets to replace */
-};
-
-/* so, sn: the set in the old group, the new one, or both (the same set). */
-static void step(struct walk *w, const struct npplan_gset *so, const struct npplan_gset *sn)
-{
-	bool redo = so && sn && churned(w->o, w->n, so, sn);
-
-	switch (w->pass) {
-	case P_COUNT:
-		w->moved += !so || !sn;
-		w->redo += redo;
-		break;
-	case P_DEL:
-		if (so && (!sn || redo))
-			del_set(w->t, w->o, so);
-		break;
-	case P_NEW:
-		if (sn && (!so || redo))
-			make_set(w->t, w->n, sn);
-		break;
-	case P_DIFF:
-		if (so && sn && !redo)
-			diff_set(w->t, w->o, w->n, so, sn);
-		break;
-	}
-}
-
-static void walk_sets(struct walk *w, enum pass pass)
-{
-	struct npplan_gsit io = { 0 }, in = { 0 };
-	struct npplan_gset so, sn;
-	bool ho = npplan_gset_next(w->o, &io, &so), hn = npplan_gset_next(w->n, &in, &sn);
-
-	w->pass = pass;
-	while (ho || hn) {
-		int c = !ho ? 1 : !hn ? -1 : npplan_gset_cmp(&so, &sn);
-
-		step(w, c <= 0 ? &so : NULL, c >= 0 ? &sn : NULL);
-		if (c <= 0)
-			ho = npplan_gset_next(w->o, &io, &so);
-		if (c >= 0)
-			hn = npplan_gset_next(w->n, &in, &sn);
-	}
-}
-
-/*
- * Same chain, new contents. While the same sets exist, elements change in place. When
- * allow_all toggles or a set empties or fills, the chain is flushed, the sets that went are
- * deleted, the ones that came are made, the rest change in place and the rules are written
- * again: all in the one batch, so packets see the old chain or the new one.
- */
-static void change_group(struct npsync_bat *t, const struct npplan_group *o,
-			 const struct npplan_group *n)
-{
-	struct walk w = { .t = t, .o = o, .n = n };
-
-	walk_sets(&w, P_COUNT);
-	/* an allow_all group has no set: a toggle is sets coming or going, and the rules */
-	w.moved += o->allow_all != n->allow_all || o->dir != n->dir;
-	if (!w.moved && !w.redo) {
-		walk_sets(&w, P_DIFF);
-		return;
-	}
-	flush_chain(t, n->name);
-	walk_sets(&w, P_DEL);
-	walk_sets(&w, P_NEW);
-	walk_sets(&w, P_DIFF);
-	npsync_group_rules(t, n);
-	t->sets_replaced += w.redo;
-}
-
-/* After its dispatch elements went earlier in the batch, nothing refers to the chain. */
-static void remove_group(struct npsync_bat *t, const struct npplan_group *g)
-{
-	struct npplan_gsit it = { 0 };
-	struct npplan_gset s;
-
-	flush_chain(t, g->name);
-	npsync_rec(t, NPSYNC_OP_DELCHAIN, g->name, 0, 0);
-	nftmsg_delchain(&t->b, T, g->name);
-	while (npplan_gset_next(g, &it, &s))
-		del_set(t, g, &s);
-	t->groups_deleted++;
 }
 
 static bool disp_in(const struct npplan_disp *d, const struct npplan *p, int dir, int v)
@@ -425,8 +215,13 @@ static const struct nftmsg_hook hook_post = { NF_INET_POST_ROUTING, 100, NF_ACCE
 
 void npsync_build_full(struct npsync_bat *t, const struct npplan *p, uint32_t genid)
 {
+	struct npplan_shares sh;
 	size_t i;
 
+	if (npplan_share(p, &sh)) {
+		t->err = -ENOMEM;
+		return;
+	}
 	npsync_begin(t, genid);
 	npsync_rec(t, NPSYNC_OP_NEWTABLE, T, 0, 0);
 	nftmsg_newtable(&t->b, T);
@@ -447,15 +242,14 @@ void npsync_build_full(struct npsync_bat *t, const struct npplan *p, uint32_t ge
 	for (int v = 4; v <= 6; v += 2)
 		self_full(t, p, v);
 	/* every set before any rule, as nft -f: objects get handles in creation order */
-	for (i = 0; i < p->ngroups; i++)
-		group_sets(t, p->groups[i]);
+	npsync_sets_full(t, &sh);
 	npsync_forward_rules(t);
 	for (int v = 4; p->masquerade && v <= 6; v += 2)
 		npsync_rule_masq(t, v);
-	for (i = 0; i < p->ngroups; i++)
-		npsync_group_rules(t, p->groups[i]);
+	npsync_rules_full(t, p, &sh);
 	t->groups_added = p->ngroups;
 	npsync_end(t);
+	npplan_shares_free(&sh);
 }
 
 static void masq_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
@@ -470,47 +264,23 @@ static void masq_diff(struct npsync_bat *t, const struct npplan *o, const struct
 		npsync_rule_masq(t, v);
 }
 
-/* Groups by name: -1 only in o, 1 only in n, 0 both (a merge step of the sorted arrays). */
-static int group_step(const struct npplan *o, const struct npplan *n, size_t i, size_t j)
-{
-	if (i == o->ngroups)
-		return 1;
-	if (j == n->ngroups)
-		return -1;
-	return strcmp(o->groups[i]->name, n->groups[j]->name);
-}
-
 void npsync_build_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
 {
-	size_t i = 0, j = 0;
-	int c;
-
-	npsync_begin(t, 0);
-	while (i < o->ngroups || j < n->ngroups) {
-		c = group_step(o, n, i, j);
-		if (c > 0)
-			add_group(t, n->groups[j++]);
-		else if (c < 0)
-			i++;
-		else if (o->groups[i] != n->groups[j] &&
-			 !npplan_group_same(o->groups[i], n->groups[j]))
-			change_group(t, o->groups[i++], n->groups[j++]);
-		else
-			i++, j++;
-	}
+	struct npsync_gdiff d;
 	bool moved[2] = { false, false };
 
+	if (npsync_gdiff_init(&d, o, n)) {
+		t->err = -ENOMEM;
+		return;
+	}
+	npsync_begin(t, 0);
+	npsync_gdiff_apply(t, &d);
 	disp_diff(t, o, n, moved);
 	self_diff(t, o, n, moved);
 	masq_diff(t, o, n);
-	for (i = j = 0; i < o->ngroups || j < n->ngroups;) {
-		c = group_step(o, n, i, j);
-		if (c < 0)
-			remove_group(t, o->groups[i]);
-		i += c <= 0;
-		j += c >= 0;
-	}
+	npsync_gdiff_finish(t, &d);
 	npsync_end(t);
+	npsync_gdiff_free(&d);
 }
 
 void npsync_build_remove(struct npsync_bat *t)

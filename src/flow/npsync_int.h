@@ -104,8 +104,10 @@ void npsync_put_disp(struct npsync_elw *w, const struct npplan *p, const struct 
 /* "ing4", "egr6". */
 void npsync_map_name(char out[8], int dir, int v);
 
-/* The rules of a group's chain, of forward, and the masquerade rule of family v. */
-void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g);
+/* The rules of group i's chain (naming the sets sh says), of forward, and the masquerade
+ * rule of family v. */
+void npsync_group_rules(struct npsync_bat *t, const struct npplan *p,
+			const struct npplan_shares *sh, size_t i);
 
 void npsync_forward_rules(struct npsync_bat *t);
 /* "self4", "self6"; and an element a . a of the self set of a's family. */
@@ -121,6 +123,39 @@ int npsync_cidr_ranges(const struct cidr *c, size_t n, int v, struct ipaddr (**o
 		       size_t *m);
 /* Those ranges as interval-set elements, the list closed. */
 void npsync_put_cidrs(struct npsync_elw *w, struct ipaddr (*r)[2], size_t m);
+
+/* ---- npsync_groups.c: group chains and their shared sets ---- */
+
+/* Every kernel set of a plan with its elements; every group's rules (the full batch). */
+void npsync_sets_full(struct npsync_bat *t, const struct npplan_shares *sh);
+void npsync_rules_full(struct npsync_bat *t, const struct npplan *p,
+		       const struct npplan_shares *sh);
+
+/* What becomes of each kernel set between two plans. */
+enum npsync_kstate {
+	NPSYNC_K_SAME,		/* in both, the same elements */
+	NPSYNC_K_DIFF,		/* in both, edited in place */
+	NPSYNC_K_REDO,		/* in both, replaced (deleted and made again) */
+	NPSYNC_K_NEW,		/* new: made */
+	NPSYNC_K_KEPT = NPSYNC_K_SAME,	/* (old sets) matched by a new one */
+	NPSYNC_K_GONE,		/* (old sets) deleted */
+};
+
+/* The group and set difference of two plans, worked out before the batch is written. */
+struct npsync_gdiff {
+	const struct npplan *o, *n;
+	struct npplan_shares so, sn;
+	uint8_t *st_o, *st_n;		/* enum npsync_kstate per old and new kernel set */
+	uint32_t *pair;			/* new set k in both: its old index */
+	uint8_t *gst;			/* per new group: 0 kept, 1 new, 2 chain written again */
+};
+
+int npsync_gdiff_init(struct npsync_gdiff *d, const struct npplan *o, const struct npplan *n)
+	__must_check;
+void npsync_gdiff_free(struct npsync_gdiff *d);
+/* Before the dispatch changes, and after them. */
+void npsync_gdiff_apply(struct npsync_bat *t, const struct npsync_gdiff *d);
+void npsync_gdiff_finish(struct npsync_bat *t, const struct npsync_gdiff *d);
 
 /* ---- npsync_batch.c: whole batches ---- */
 

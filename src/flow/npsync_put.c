@@ -268,19 +268,19 @@ static void rule_rejects(struct npsync_bat *t, const char *chain)
 	nftmsg_rule_end(&t->b, r);
 }
 
-void npsync_group_rules(struct npsync_bat *t, const struct npplan_group *g)
+void npsync_group_rules(struct npsync_bat *t, const struct npplan *p,
+			const struct npplan_shares *sh, size_t i)
 {
-	char name[NPSYNC_NAMELEN];
-	struct npplan_gsit it = { 0 };
-	struct npplan_gset s;
+	const struct npplan_group *g = p->groups[i];
 
 	if (g->allow_all) {
 		rule_verdict(t, g->name, g->dir == NPPLAN_IN ? NF_ACCEPT : NFT_RETURN);
 		return;
 	}
-	while (npplan_gset_next(g, &it, &s)) {
-		npplan_gset_name(name, g->name, &s);
-		rule_group_set(t, g, &s, name);
+	for (size_t k = sh->first[i]; k < sh->first[i + 1]; k++) {
+		const struct npplan_kset *ks = &sh->sets[sh->ref[k]];
+
+		rule_group_set(t, g, &ks->s, ks->name);
 	}
 	rule_rejects(t, g->name);
 }

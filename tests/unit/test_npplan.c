@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/mem.c base/sort.c base/util.c */
+/* deps: core/npplan.c core/npplan_share.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/mem.c base/sort.c base/util.c */
 /*
  * test_npplan.c: the plan's primitives and its nft renderer. Elements are written in a small
  * text form here ("r 10.0.0.0-10.0.0.9 6 80-90; x fd00::1 17 53"), parsed into elements and
@@ -717,6 +717,38 @@ static struct npplan_group *group_of(const char *name, enum npplan_dir dir, cons
 	return g;
 }
 
+/* p: e, a, b, c by name; e, a and b hold the same set (e for egress), c another. */
+static void test_share(const struct npplan *p)
+{
+	struct npplan_shares sh;
+	unsigned long nth, calls;
+	int bad = 0, r;
+
+	is_int(npplan_share(p, &sh), 0, "share: computed");
+	ok(sh.nsets == 2 && sh.first[4] == 4, "share: two kernel sets for four groups");
+	is_str(sh.nsets ? sh.sets[0].name : "", "eg-00000000000000e5-x4",
+	       "share: named after the first group holding it (either direction)");
+	ok(sh.nsets == 2 && sh.sets[0].g == p->groups[0] && sh.ref[0] == 0 && sh.ref[1] == 0 &&
+	   sh.ref[2] == 0 && sh.ref[3] == 1, "share: a and b name e's set, c its own");
+	is_str(sh.nsets == 2 ? sh.sets[1].name : "", "in-00000000000000c3-x4", "share: c's set");
+	npplan_shares_free(&sh);
+	is_int(npplan_share(p, &sh), 0, "share: again, from the groups' caches");
+	ok(sh.nsets == 2 && sh.ref[2] == 0, "share: the same answer");
+	npplan_shares_free(&sh);
+	for (nth = 1;; nth++) {
+		for (size_t i = 0; i < p->ngroups; i++)
+			npplan_group_cache_free(p->groups[i]);
+		fault_reset(nth);
+		r = npplan_share(p, &sh);
+		calls = fault_reset(0);
+		bad += r ? r != -ENOMEM || sh.sets || sh.nsets : sh.nsets != 2;
+		npplan_shares_free(&sh);
+		if (calls < nth)
+			break;
+	}
+	ok(bad == 0 && nth > 3, "share: every allocation failure: -ENOMEM, nothing kept");
+}
+
 static void test_groups(void)
 {
 	struct npplan_group *a = group_of("in-00000000000000a1", NPPLAN_IN, "x 10.0.0.1 6 80");
@@ -771,6 +803,7 @@ static void test_groups(void)
 	ok(!npplan_group_find(&p, "zz"), "find: past the end");
 	ok(!npplan_group_find(&q, "") && !npplan_group_find(&(struct npplan){ 0 }, "x"),
 	   "find: empty name, empty plan");
+	test_share(&p);
 
 	npplan_free(&p);
 	ok(!p.groups && !p.ngroups && !p.problems && !p.src_cidrs && !p.disp,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/npsync.c flow/npsync_batch.c flow/npsync_put.c nl/nftdump.c nl/nftdump_msg.c nl/nftdump_expr.c nl/nftdump_set.c nl/nftmsg.c nl/nlsock.c nl/nlmsg.c core/npplan.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/err.c base/mem.c base/sort.c base/util.c */
+/* deps: flow/npsync.c flow/npsync_batch.c flow/npsync_groups.c flow/npsync_put.c nl/nftdump.c nl/nftdump_msg.c nl/nftdump_expr.c nl/nftdump_set.c nl/nftmsg.c nl/nlsock.c nl/nlmsg.c core/npplan.c core/npplan_share.c core/npplan_norm.c core/npplan_render.c core/cidr.c base/buf.c base/err.c base/mem.c base/sort.c base/util.c */
 /*
  * test_npsync.c: the nf_tables reconciler against the kernel, as root in private network
  * namespaces (unshare(), gone with the process). Plans are built by hand. The reference is
@@ -228,6 +228,8 @@ static struct npplan plan_clone(const struct npplan *p)
 #define GB "eg-00000000000000b1"
 #define GBALL "eg-00000000000000f1"
 #define GC "in-00000000000000c1"
+#define GD "in-00000000000000d1"
+#define GE "in-00000000000000e1"
 
 static struct npplan base_plan(void)
 {
@@ -609,6 +611,42 @@ static void test_incremental(struct npsync *s, struct npplan *p)
 	step(s, p, 0, "no-op");
 }
 
+/*
+ * Groups holding the same elements share the kernel's set: it is made once, in the first
+ * group's name, and edited once; a group whose elements part ways gets a set of its own,
+ * and loses it when they meet again; when the owner goes, the next group makes its own.
+ */
+static void test_share(struct npsync *s, struct npplan *p)
+{
+	const struct npplan_elem d[] = { ex("10.7.0.1", 6, 80), ex("10.7.0.2", 6, 80),
+					 ad("fd00:7::1") };
+
+	put_group(p, grp(GD, false, d, 3));
+	put_group(p, grp(GE, false, d, 3));
+	set_disp(p, "10.0.0.5", NPPLAN_IN, GD);
+	set_disp(p, "10.0.0.6", NPPLAN_IN, GE);
+	/* 2 chains, GD's 2 sets and their lists, 2 x (2 + 2) rules, one dispatch list, one
+	 * self list */
+	step(s, p, 2 + 2 + 2 + 2 + 8 + 1 + 1, "two groups with the same sets: made once");
+	add_elem(p, GD, ex("10.7.0.3", 6, 80), false);
+	add_elem(p, GE, ex("10.7.0.3", 6, 80), false);
+	step(s, p, 3, "the same element into both: one set edited once");
+	add_elem(p, GE, ex("10.7.0.4", 6, 80), false);
+	/* GE's own x4 and its list; GE flushed, its 4 rules */
+	step(s, p, 2 + 1 + 1 + 1 + 4, "one group parts ways: its own set, its chain again");
+	add_elem(p, GE, ex("10.7.0.4", 6, 80), true);
+	/* flush, 4 rules, GE's x4 deleted */
+	step(s, p, 2 + 1 + 4 + 1, "and meets the other again: its own set deleted");
+	set_disp(p, "10.0.0.5", NPPLAN_IN, NULL);
+	del_group(p, GD);
+	/* dispatch and self out; GE's 2 sets and lists, flush and 4 rules; GD flushed and
+	 * deleted, its 2 sets deleted */
+	step(s, p, 2 + 2 + 4 + 5 + 2 + 2, "the owner goes: the next group makes the sets");
+	set_disp(p, "10.0.0.6", NPPLAN_IN, NULL);
+	del_group(p, GE);
+	step(s, p, 2 + 2 + 2 + 2, "and goes too");
+}
+
 static void test_failure(struct npsync *s, struct npplan *p)
 {
 	struct npsync_stats st;
@@ -788,6 +826,7 @@ int main(void)
 	test_full(s, &p);
 	test_restart(&p);
 	test_incremental(s, &p);
+	test_share(s, &p);
 	test_failure(s, &p);
 	test_faults(s, &p);
 	test_remove(s);
