@@ -38,7 +38,8 @@ int npmetrics_render(const struct npmetrics *m, struct buf *out)
 	r = r ? r : metric(out, "virgil_policy_isolated_addresses", "gauge",
 			   "Addresses of this node's pods that some policy isolates.", m->isolated);
 	r = r ? r : metric(out, "virgil_policy_set_elements", "gauge",
-			   "Elements of the groups' nftables sets.", m->elements);
+			   "Elements of the groups' sets (a set shared by groups counts per group).",
+			   m->elements);
 	if (!r)
 		r = buf_printf(out, "# HELP virgil_policy_last_sync_seconds How long the last "
 			       "programming pass that changed the kernel took.\n"

@@ -52,7 +52,8 @@
  *     set G-x6, G-p6, G-a6, G-q6-L-H, G-r6 likewise with ipv6_addr
  *     # only the sets with elements exist, each with its rule below (npplan_gset_next()):
  *     # the kernel finds sets by name along a list, so every empty set would slow every
- *     # later set operation of a full sync
+ *     # later set operation of a full sync; and a set equal to one of an earlier group (by
+ *     # name) is not made again: the rule names that group's set (npplan_share())
  *     chain G {
  *       ip P . meta l4proto . th dport @G-x4 V
  *       ip P . meta l4proto @G-p4 V

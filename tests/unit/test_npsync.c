@@ -642,9 +642,31 @@ static void test_share(struct npsync *s, struct npplan *p)
 	/* dispatch and self out; GE's 2 sets and lists, flush and 4 rules; GD flushed and
 	 * deleted, its 2 sets deleted */
 	step(s, p, 2 + 2 + 4 + 5 + 2 + 2, "the owner goes: the next group makes the sets");
+	for (int i = 0; i < 20; i++)
+		add_elem(p, GE, big_box(i), false);
+	/* GE's r4 made with its list; GE flushed, its 5 rules */
+	step(s, p, 2 + 1 + 1 + 1 + 5, "20 interval elements into a group's own new set");
+	{
+		size_t at;
+
+		find_group(p, GE, &at);
+		put_group(p, grp(GD, false, p->groups[at]->elems, p->groups[at]->nelems));
+	}
+	/* GD takes the sets over (3 made with their lists), its chain and 5 rules; GE's chain
+	 * names them (flush, 5 rules); GE's own 3 sets deleted */
+	step(s, p, 2 + 6 + 1 + 5 + 1 + 5 + 3, "a group with the same sets, first by name, owns them");
+	for (int i = 0; i < 16; i++) {
+		add_elem(p, GD, big_box(i), true);
+		add_elem(p, GE, big_box(i), true);
+	}
+	/* the shared interval set loses 16: both chains flushed before it is deleted and made
+	 * again with its list, then their 5 rules each */
+	step(s, p, 2 + 2 + 1 + 2 + 10, "a shared interval set replaced: every chain naming it");
+	del_group(p, GD);
 	set_disp(p, "10.0.0.6", NPPLAN_IN, NULL);
 	del_group(p, GE);
-	step(s, p, 2 + 2 + 2 + 2, "and goes too");
+	/* dispatch, self; 2 chains flushed and deleted; GD's 3 sets deleted */
+	step(s, p, 2 + 2 + 2 + 2 + 3, "and both go");
 }
 
 static void test_failure(struct npsync *s, struct npplan *p)
