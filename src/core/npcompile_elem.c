@@ -3,10 +3,10 @@
  * npcompile_elem.c: what a group's rules contribute, the product of each rule's peers and
  * ports in the shapes npplan.h defines. Pod peers give hash-set elements per member address
  * (a port range a PORTS element, never an interval: pods come and go); ipBlocks and "any
- * peer" give static RANGE boxes, "any peer" over the whole space of both families. Named ports resolve on
- * the target for ingress (all targets of a group resolve alike, the key says so) and on
- * each destination pod for egress, where an ipBlock or any-peer rule reaches only the
- * pods having the name (the rule's NAMED peer).
+ * peer" give static RANGE boxes, "any peer" over the whole space of both families. Named
+ * ports resolve on the target for ingress (all targets of a group resolve alike, the key
+ * says so) and on each destination pod for egress, where an ipBlock or any-peer rule
+ * reaches only the pods having the name (the rule's NAMED peer).
  *
  * The same walk yields either every contribution (a full build) or only those of the
  * members that joined, left or changed in this compile, withdrawn with their former state
