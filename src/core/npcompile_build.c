@@ -5,7 +5,8 @@
  * withdrawn and added contributions adjust those counts, and only the elements whose count
  * crosses zero edit the sorted array (binary search per change, then one copy of the
  * array), so a pod joining a peer of 10,000 members costs a few microseconds, not a sort.
- * The RANGE tail is normalised again only when the pods' RANGE boxes changed.
+ * Pods never contribute RANGE boxes (npplan.h): the tail, the ipBlocks' and any-peer boxes
+ * normalised, changes only with the policies, which rebuild the group.
  *
  * Whatever the path, the result equals npplan_normalize() over all contributions, and a
  * result equal to the group built before under the same name is that group (same
@@ -100,18 +101,15 @@ static int publish(struct npc *c, struct npc_group *g, bool all, struct npplan_e
 	return 0;
 }
 
-/* The normalised union of the static boxes and the pods' boxes. */
-static int range_tail(const struct npc_group *g, const struct npplan_elem *prng, size_t nprng,
-		      struct npplan_elem **out, size_t *n)
+/* The static boxes normalised. */
+static int range_tail(const struct npc_group *g, struct npplan_elem **out, size_t *n)
 {
-	*n = g->nsrng + nprng;
+	*n = g->nsrng;
 	*out = mem_alloc((*n + 1) * sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
 	if (g->nsrng)
 		memcpy(*out, g->srng, g->nsrng * sizeof(**out));
-	if (nprng)
-		memcpy(*out + g->nsrng, prng, nprng * sizeof(**out));
 	return npplan_normalize(out, n);
 }
 
@@ -133,42 +131,31 @@ static struct npplan_elem *concat(const struct npplan_elem *fix, size_t nfix,
 static void counts_drop(struct npc_group *g)
 {
 	mem_free(g->cnt);
-	mem_free(g->prng);
-	mem_free(g->prcnt);
 	mem_free(g->srng);
-	g->cnt = g->prcnt = NULL;
-	g->prng = g->srng = NULL;
-	g->nfix = g->nprng = g->nsrng = 0;
+	g->cnt = NULL;
+	g->srng = NULL;
+	g->nfix = g->nsrng = 0;
 }
 
-/* Counted, sorted contributions split into the pods' elements and their RANGE boxes. */
+/* Counted, sorted contributions: the pods' elements and how often each. */
 struct counted {
-	struct npplan_elem *fix, *prng;
-	uint32_t *cnt, *prcnt;
-	size_t nfix, nprng;
+	struct npplan_elem *fix;
+	uint32_t *cnt;
+	size_t nfix;
 };
 
 static int count_split(const struct npc_selem *v, uint32_t n, struct counted *k)
 {
 	size_t i;
 
-	for (k->nfix = 0; k->nfix < n && v[k->nfix].e.shape != NPPLAN_RANGE; k->nfix++)
-		;
-	k->nprng = n - k->nfix;
+	k->nfix = n;
 	k->fix = mem_alloc((k->nfix + 1) * sizeof(*k->fix));
 	k->cnt = mem_alloc((k->nfix + 1) * sizeof(*k->cnt));
-	k->prng = mem_alloc((k->nprng + 1) * sizeof(*k->prng));
-	k->prcnt = mem_alloc((k->nprng + 1) * sizeof(*k->prcnt));
-	if (!k->fix || !k->cnt || !k->prng || !k->prcnt)
+	if (!k->fix || !k->cnt)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (i < k->nfix) {
-			k->fix[i] = v[i].e;
-			k->cnt[i] = (uint32_t)v[i].d;
-		} else {
-			k->prng[i - k->nfix] = v[i].e;
-			k->prcnt[i - k->nfix] = (uint32_t)v[i].d;
-		}
+		k->fix[i] = v[i].e;
+		k->cnt[i] = (uint32_t)v[i].d;
 	}
 	return 0;
 }
@@ -177,7 +164,7 @@ static int full_publish(struct npc *c, struct npc_group *g, struct counted *k)
 {
 	struct npplan_elem *tail = NULL, *elems;
 	size_t ntail;
-	int r = range_tail(g, k->prng, k->nprng, &tail, &ntail);
+	int r = range_tail(g, &tail, &ntail);
 
 	if (r)
 		goto out;
@@ -186,15 +173,9 @@ static int full_publish(struct npc *c, struct npc_group *g, struct counted *k)
 	if (r)
 		goto out;
 	mem_free(g->cnt);
-	mem_free(g->prng);
-	mem_free(g->prcnt);
 	g->cnt = k->cnt;
 	g->nfix = k->nfix;
-	g->prng = k->prng;
-	g->prcnt = k->prcnt;
-	g->nprng = k->nprng;
-	k->cnt = k->prcnt = NULL;
-	k->prng = NULL;
+	k->cnt = NULL;
 out:
 	mem_free(tail);
 	return r;
@@ -227,8 +208,6 @@ static int build_full(struct npc *c, struct npc_group *g)
 out:
 	mem_free(k.fix);
 	mem_free(k.cnt);
-	mem_free(k.prng);
-	mem_free(k.prcnt);
 	mem_free(b.v);
 	mem_free(b.s);
 	return r;
@@ -312,73 +291,34 @@ static void edit_apply(const struct cset *s, const struct cedit *ed, size_t ned,
 	}
 }
 
-/* The pods' RANGE boxes edited (ned2 > 0) and the tail normalised again. */
-static int tail_edit(struct npc_group *g, const struct cset *rs, const struct cedit *ed,
-		     size_t ned2, struct npplan_elem **tail, size_t *ntail)
-{
-	size_t n = edited_size(rs, ed, ned2);
-	struct npplan_elem *e = mem_alloc((n + 1) * sizeof(*e));
-	uint32_t *cnt = mem_alloc((n + 1) * sizeof(*cnt));
-	int r = -ENOMEM;
-
-	if (e && cnt) {
-		edit_apply(rs, ed, ned2, e, cnt);
-		r = range_tail(g, e, n, tail, ntail);
-	}
-	if (r) {
-		mem_free(e);
-		mem_free(cnt);
-		return r;
-	}
-	mem_free(g->prng);
-	mem_free(g->prcnt);
-	g->prng = e;
-	g->prcnt = cnt;
-	g->nprng = n;
-	return 0;
-}
-
 /*
- * The new content in one array: the edited pods' elements, then the tail, new or as it
- * was. g's counts follow once it is published (a failure resets the whole compiler).
+ * The new content in one array: the edited pods' elements, then the tail as it was. g's
+ * counts follow once it is published (a failure resets the whole compiler).
  */
 static int delta_publish(struct npc *c, struct npc_group *g, struct cset *fs, struct cedit *ed,
-			 size_t ned1, struct cset *rs, size_t ned2)
+			 size_t ned)
 {
-	struct npplan_elem *tail = g->g->elems + g->nfix, *newtail = NULL, *elems;
-	size_t ntail = g->g->nelems - g->nfix, nfix = edited_size(fs, ed, ned1);
-	uint32_t *cnt = NULL;
-	int r = 0;
+	const struct npplan_elem *tail = g->g->elems + g->nfix;
+	size_t ntail = g->g->nelems - g->nfix, nfix = edited_size(fs, ed, ned);
+	struct npplan_elem *elems = mem_alloc((nfix + ntail + 1) * sizeof(*elems));
+	uint32_t *cnt = mem_alloc((nfix + 1) * sizeof(*cnt));
+	int r = -ENOMEM;
 
-	if (ned2 && (r = tail_edit(g, rs, ed + ned1, ned2, &newtail, &ntail)))
-		return r;
-	if (newtail)
-		tail = newtail;
-	elems = mem_alloc((nfix + ntail + 1) * sizeof(*elems));
-	if (ned1)
-		cnt = mem_alloc((nfix + 1) * sizeof(*cnt));
-	if (!elems || (ned1 && !cnt)) {
-		r = -ENOMEM;
-		goto out;
+	if (elems && cnt) {
+		edit_apply(fs, ed, ned, elems, cnt);
+		if (ntail)
+			memcpy(elems + nfix, tail, ntail * sizeof(*elems));
+		r = publish(c, g, false, elems, nfix + ntail);
+		elems = NULL;
 	}
-	if (ned1)
-		edit_apply(fs, ed, ned1, elems, cnt);
-	else if (nfix)
-		memcpy(elems, fs->e, nfix * sizeof(*elems));
-	if (ntail)
-		memcpy(elems + nfix, tail, ntail * sizeof(*elems));
-	r = publish(c, g, false, elems, nfix + ntail);
-	elems = NULL;
-	if (!r && ned1) {
+	if (!r) {
 		mem_free(g->cnt);
 		g->cnt = cnt;
 		g->nfix = nfix;
 		cnt = NULL;
 	}
-out:
 	mem_free(elems);
 	mem_free(cnt);
-	mem_free(newtail);
 	return r;
 }
 
@@ -386,29 +326,30 @@ out:
 static int build_delta(struct npc *c, struct npc_group *g)
 {
 	struct npc_ebld b = { .c = c, .g = g };
-	struct cset fs = { g->g->elems, g->cnt, g->nfix }, rs = { g->prng, g->prcnt, g->nprng };
+	struct cset fs = { g->g->elems, g->cnt, g->nfix };
 	struct cedit *ed = NULL;
-	size_t nd1, ned1 = 0, ned2 = 0;
+	size_t ned = 0;
 	int r = npc_contrib_delta(&b);
 
 	c->stats.delta++;
 	if (r)
 		goto out;
 	combine(b.v, &b.n);
-	for (nd1 = 0; nd1 < b.n && b.v[nd1].e.shape != NPPLAN_RANGE; nd1++)
-		;
+	/* members contribute no RANGE box (npcompile_elem.c); if one did, build in full */
+	if (b.n && b.v[b.n - 1].e.shape == NPPLAN_RANGE) {
+		r = 1;
+		goto out;
+	}
 	ed = mem_alloc((b.n + 1) * sizeof(*ed));
 	if (!ed) {
 		r = -ENOMEM;
 		goto out;
 	}
-	r = edit_plan(&fs, b.v, nd1, ed, &ned1);
-	if (!r)
-		r = edit_plan(&rs, b.v + nd1, b.n - nd1, ed + ned1, &ned2);
-	if (!r && !ned1 && !ned2)
+	r = edit_plan(&fs, b.v, b.n, ed, &ned);
+	if (!r && !ned)
 		c->stats.kept++;
 	else if (!r)
-		r = delta_publish(c, g, &fs, ed, ned1, &rs, ned2);
+		r = delta_publish(c, g, &fs, ed, ned);
 out:
 	mem_free(ed);
 	mem_free(b.v);

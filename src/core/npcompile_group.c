@@ -33,8 +33,6 @@ void npc_group_free(struct npc_group *g)
 	mem_free(g->key);
 	mem_free(g->pols);
 	mem_free(g->cnt);
-	mem_free(g->prng);
-	mem_free(g->prcnt);
 	mem_free(g->srng);
 	mem_free(g);
 }

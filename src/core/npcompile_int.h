@@ -233,17 +233,13 @@ struct npc_group {
 	uint64_t built_nh;		/* nh when g was built (its name's hash) */
 	/*
 	 * How often each element is contributed, so a member joining or leaving edits the
-	 * group instead of rebuilding it. Pods contribute every non-RANGE element (g's
-	 * elements up to nfix, counts in cnt) and the one-address RANGE boxes of port
-	 * ranges (prng, counts in prcnt); the static RANGE boxes of ipBlocks and any-peer
-	 * rules (srng) are kept as collected and normalised with prng into g's tail.
+	 * group instead of rebuilding it. Pods contribute hash-set elements only (g's
+	 * elements up to nfix, counts in cnt); the static RANGE boxes of ipBlocks and
+	 * any-peer rules (srng) are kept as collected, normalised into g's tail.
 	 * Unused while g is allow_all.
 	 */
 	uint32_t *cnt;
 	size_t nfix;
-	struct npplan_elem *prng;
-	uint32_t *prcnt;
-	size_t nprng;
 	struct npplan_elem *srng;
 	size_t nsrng;
 };
