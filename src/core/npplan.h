@@ -243,7 +243,7 @@ struct npplan_kset {
 	struct npplan_group *g;		/* the owner */
 	struct npplan_gset s;		/* the owner's set */
 	uint64_t hash;
-	char name[NPPLAN_SETNAMELEN];
+	const char *name;		/* kept in the owner (its cache) */
 };
 
 struct npplan_shares {

@@ -25,6 +25,7 @@ struct npplan_gcache {
 	struct npplan_gset s;
 	uint64_t hash;
 	uint64_t same_as;	/* the serial of a group whose set was found equal, or 0 */
+	char name[NPPLAN_SETNAMELEN];	/* the set's name were this group its owner */
 };
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -72,6 +73,7 @@ static int group_cache(struct npplan_group *g)
 		for (size_t i = s.a; i < s.b; i++)
 			h = elem_hash(h, &g->elems[i]);
 		g->cache[n] = (struct npplan_gcache){ .s = s, .hash = h ? h : 1 };
+		npplan_gset_name(g->cache[n].name, g->name, &s);
 	}
 	g->ncache = n;
 	return 0;
@@ -131,8 +133,7 @@ static uint32_t place(struct npplan_shares *sh, struct table *t, struct npplan_g
 			return t->slot[i] - 1;
 	n = (uint32_t)sh->nsets++;
 	t->slot[i] = n + 1;
-	sh->sets[n] = (struct npplan_kset){ .g = g, .s = c->s, .hash = c->hash };
-	npplan_gset_name(sh->sets[n].name, g->name, &c->s);
+	sh->sets[n] = (struct npplan_kset){ .g = g, .s = c->s, .hash = c->hash, .name = c->name };
 	return n;
 }
 

@@ -279,7 +279,12 @@ static void heap_remove(struct ev *ev, uint32_t s)
 static void arm(struct ev *ev, uint32_t s, uint64_t delay_ms)
 {
 	struct tslot *t = &ev->slot[s];
-	uint64_t now = clock_ms(true);
+	/*
+	 * A delay rounds the start up to the next millisecond, so the timer never fires early;
+	 * no delay means the next turn of the loop, not the next millisecond boundary (the
+	 * policy agent's sync after an event waited about 1 ms for it).
+	 */
+	uint64_t now = clock_ms(delay_ms > 0);
 
 	t->due = delay_ms > UINT64_MAX - now ? UINT64_MAX : now + delay_ms;
 	t->seq = ev->seq++;
