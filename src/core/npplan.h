@@ -258,6 +258,8 @@ struct npplan_shares {
  * are filled on the way (groups never change once built, so the caches stay true). */
 int npplan_share(const struct npplan *p, struct npplan_shares *out) __must_check;
 void npplan_shares_free(struct npplan_shares *sh);
+/* The same identity and elements (their groups may differ). */
+bool npplan_kset_same(const struct npplan_kset *a, const struct npplan_kset *b);
 /* Drops a group's cache (npplan_group_unref() does, with the group). */
 void npplan_group_cache_free(struct npplan_group *g);
 

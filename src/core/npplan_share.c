@@ -87,8 +87,8 @@ void npplan_group_cache_free(struct npplan_group *g)
 }
 
 /* Same shape, family, ports and elements. */
-static bool same_set(const struct npplan_group *a, const struct npplan_gset *sa,
-		     const struct npplan_group *b, const struct npplan_gset *sb)
+static bool equal_runs(const struct npplan_group *a, const struct npplan_gset *sa,
+		       const struct npplan_group *b, const struct npplan_gset *sb)
 {
 	if (npplan_gset_cmp(sa, sb) || sa->b - sa->a != sb->b - sb->a)
 		return false;
@@ -96,6 +96,14 @@ static bool same_set(const struct npplan_group *a, const struct npplan_gset *sa,
 		if (npplan_elem_cmp(&a->elems[sa->a + i], &b->elems[sb->a + i]))
 			return false;
 	return true;
+}
+
+bool npplan_kset_same(const struct npplan_kset *a, const struct npplan_kset *b)
+{
+	/* a group never changes: the same group's set of one identity is the same set */
+	if (a->g == b->g)
+		return !npplan_gset_cmp(&a->s, &b->s);
+	return a->hash == b->hash && equal_runs(a->g, &a->s, b->g, &b->s);
 }
 
 /* Open addressing over the kernel sets found so far, by content hash. */
@@ -114,7 +122,7 @@ static bool equal(struct npplan_shares *sh, uint32_t k, struct npplan_group *g,
 		return false;
 	if (c->same_as == ks->g->serial)
 		return true;
-	if (!same_set(ks->g, &ks->s, g, &c->s))
+	if (!equal_runs(ks->g, &ks->s, g, &c->s))
 		return false;
 	c->same_as = ks->g->serial;
 	return true;

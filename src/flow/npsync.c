@@ -38,6 +38,9 @@
 struct npsync {
 	struct nlsock nl;
 	struct npplan cur;	/* what the kernel holds when synced */
+	/* cur's kernel sets, kept from the diff that made cur so the next one need not work
+	 * them out again; sh.first NULL: not known. next: the plan being applied's. */
+	struct npplan_shares cur_sh, next_sh;
 	bool synced;
 	char *buf;
 	size_t cap;
@@ -70,6 +73,8 @@ void npsync_free(struct npsync *s)
 		return;
 	nlsock_close(&s->nl);
 	npplan_free(&s->cur);
+	npplan_shares_free(&s->cur_sh);
+	npplan_shares_free(&s->next_sh);
 	mem_free(s->buf);
 	mem_free(s->bat.recs);
 	mem_free(s);
@@ -104,7 +109,7 @@ static int build_once(struct npsync *s, enum kind k, const struct npplan *o,
 	if (k == FULL)
 		npsync_build_full(t, p, genid);
 	else if (k == DIFF)
-		npsync_build_diff(t, o, p);
+		npsync_build_diff(t, o, &s->cur_sh, p, &s->next_sh);
 	else
 		npsync_build_remove(t);
 	return t->err ? t->err : nlb_err(&t->b);
@@ -404,10 +409,15 @@ int npsync_apply(struct npsync *s, struct npplan *plan, struct npsync_stats *st,
 	memset(st, 0, sizeof(*st));
 	ebuf_clear(eb);
 	r = s->synced ? apply_diff(s, plan, st, eb) : apply_full(s, plan, st, eb);
+	/* a full batch leaves no shares behind: the next diff works cur's out itself */
+	npplan_shares_free(&s->cur_sh);
 	if (r) {
+		npplan_shares_free(&s->next_sh);
 		s->synced = false;
 		return r;
 	}
+	s->cur_sh = s->next_sh;
+	memset(&s->next_sh, 0, sizeof(s->next_sh));
 	npplan_free(&s->cur);
 	s->cur = *plan;
 	memset(plan, 0, sizeof(*plan));
@@ -423,6 +433,7 @@ int npsync_remove(struct npsync *s, struct ebuf *eb)
 	ebuf_clear(eb);
 	s->synced = false;
 	npplan_free(&s->cur);
+	npplan_shares_free(&s->cur_sh);
 	r = built(build(s, REMOVE, NULL, NULL, 0), eb);
 	return r ? r : send_batch(s, &st, eb);
 }

@@ -19,18 +19,6 @@
 
 #define T NPPLAN_TABLE
 
-static void new_chain(struct npsync_bat *t, const char *name, const struct nftmsg_hook *h)
-{
-	npsync_rec(t, NPSYNC_OP_NEWCHAIN, name, 0, 0);
-	nftmsg_newchain(&t->b, T, name, h);
-}
-
-static void flush_chain(struct npsync_bat *t, const char *name)
-{
-	npsync_rec(t, NPSYNC_OP_FLUSHCHAIN, name, 0, 0);
-	nftmsg_delrule(&t->b, T, name, 0);
-}
-
 static bool disp_in(const struct npplan_disp *d, const struct npplan *p, int dir, int v)
 {
 	return d->dir == dir && d->addr.family == npsync_fam(v) && d->group < p->ngroups;
@@ -229,10 +217,10 @@ void npsync_build_full(struct npsync_bat *t, const struct npplan *p, uint32_t ge
 	nftmsg_deltable(&t->b, T);
 	npsync_rec(t, NPSYNC_OP_NEWTABLE, T, 0, 0);
 	nftmsg_newtable(&t->b, T);
-	new_chain(t, "forward", &hook_forward);
-	new_chain(t, "postrouting", &hook_post);
+	npsync_new_chain(t, "forward", &hook_forward);
+	npsync_new_chain(t, "postrouting", &hook_post);
 	for (i = 0; i < p->ngroups; i++)
-		new_chain(t, p->groups[i]->name, NULL);
+		npsync_new_chain(t, p->groups[i]->name, NULL);
 	for (int dir = NPPLAN_IN; dir <= NPPLAN_EG; dir++)
 		for (int v = 4; v <= 6; v += 2)
 			map_full(t, p, dir, v);
@@ -259,17 +247,19 @@ static void masq_diff(struct npsync_bat *t, const struct npplan *o, const struct
 			cidr_set(t, o, n, which, v);
 	if (o->masquerade == n->masquerade)
 		return;
-	flush_chain(t, "postrouting");
+	npsync_flush_chain(t, "postrouting");
 	for (int v = 4; n->masquerade && v <= 6; v += 2)
 		npsync_rule_masq(t, v);
 }
 
-void npsync_build_diff(struct npsync_bat *t, const struct npplan *o, const struct npplan *n)
+void npsync_build_diff(struct npsync_bat *t, const struct npplan *o,
+		       const struct npplan_shares *osh, const struct npplan *n,
+		       struct npplan_shares *nsh)
 {
 	struct npsync_gdiff d;
 	bool moved[2] = { false, false };
 
-	if (npsync_gdiff_init(&d, o, n)) {
+	if (npsync_gdiff_init(&d, o, osh, n)) {
 		t->err = -ENOMEM;
 		return;
 	}
@@ -280,6 +270,11 @@ void npsync_build_diff(struct npsync_bat *t, const struct npplan *o, const struc
 	masq_diff(t, o, n);
 	npsync_gdiff_finish(t, &d);
 	npsync_end(t);
+	if (nsh) {
+		npplan_shares_free(nsh);
+		*nsh = d.sn;
+		memset(&d.sn, 0, sizeof(d.sn));
+	}
 	npsync_gdiff_free(&d);
 }
 

@@ -51,18 +51,6 @@ static void del_kset(struct npsync_bat *t, const struct npplan_kset *ks)
 	nftmsg_delset(&t->b, T, ks->name);
 }
 
-static void new_chain(struct npsync_bat *t, const char *name)
-{
-	npsync_rec(t, NPSYNC_OP_NEWCHAIN, name, 0, 0);
-	nftmsg_newchain(&t->b, T, name, NULL);
-}
-
-static void flush_chain(struct npsync_bat *t, const char *name)
-{
-	npsync_rec(t, NPSYNC_OP_FLUSHCHAIN, name, 0, 0);
-	nftmsg_delrule(&t->b, T, name, 0);
-}
-
 void npsync_sets_full(struct npsync_bat *t, const struct npplan_shares *sh)
 {
 	for (size_t k = 0; k < sh->nsets; k++)
@@ -110,17 +98,7 @@ static int kset_cmp(const struct npplan_kset *a, const struct npplan_kset *b)
 	return strcmp(a->g->name, b->g->name) ?: npplan_gset_cmp(&a->s, &b->s);
 }
 
-/* The same elements: the same group (groups never change), or equal runs. */
-static bool kset_same(const struct npplan_kset *a, const struct npplan_kset *b)
-{
-	size_t na, nb;
-	const struct npplan_elem *ea = kelems(a, &na), *eb = kelems(b, &nb);
-
-	return a->g == b->g ||
-	       (a->hash == b->hash && na == nb && !elems_minus(NULL, ea, na, eb, nb));
-}
-
-/* Match the kernel sets of both plans by name: st_n[k] for new set k, st_o for old ones. */
+/* Match the kernel sets of both plans by name: st_n[k] for new set k, gone[i] for old ones. */
 static void match_sets(struct npsync_gdiff *d)
 {
 	const struct npplan_shares *so = &d->so, *sn = &d->sn;
@@ -131,7 +109,7 @@ static void match_sets(struct npsync_gdiff *d)
 			kset_cmp(&so->sets[i], &sn->sets[j]);
 
 		if (c < 0) {
-			d->st_o[i++] = NPSYNC_K_GONE;
+			d->gone[i++] = true;
 		} else if (c > 0) {
 			d->st_n[j++] = NPSYNC_K_NEW;
 		} else {
@@ -139,8 +117,7 @@ static void match_sets(struct npsync_gdiff *d)
 			size_t na, nb;
 			const struct npplan_elem *ea = kelems(a, &na), *eb = kelems(b, &nb);
 
-			d->st_o[i] = NPSYNC_K_KEPT;
-			if (kset_same(a, b))
+			if (npplan_kset_same(a, b))
 				d->st_n[j] = NPSYNC_K_SAME;
 			else if (b->s.shape == NPPLAN_RANGE &&
 				 elems_minus(NULL, ea, na, eb, nb) >= NPSYNC_REPLACE_DELETES)
@@ -198,18 +175,25 @@ static void match_groups(struct npsync_gdiff *d)
 	}
 }
 
-int npsync_gdiff_init(struct npsync_gdiff *d, const struct npplan *o, const struct npplan *n)
+int npsync_gdiff_init(struct npsync_gdiff *d, const struct npplan *o,
+		      const struct npplan_shares *osh, const struct npplan *n)
 {
 	memset(d, 0, sizeof(*d));
 	d->o = o;
 	d->n = n;
-	if (npplan_share(o, &d->so) || npplan_share(n, &d->sn))
+	if (osh && osh->first) {
+		d->so = *osh;
+		d->so_borrowed = true;
+	} else if (npplan_share(o, &d->so)) {
 		goto nomem;
-	d->st_o = mem_calloc(d->so.nsets + 1, 1);
+	}
+	if (npplan_share(n, &d->sn))
+		goto nomem;
+	d->gone = mem_calloc(d->so.nsets + 1, sizeof(*d->gone));
 	d->st_n = mem_calloc(d->sn.nsets + 1, 1);
 	d->pair = mem_calloc(d->sn.nsets + 1, sizeof(*d->pair));
 	d->gst = mem_calloc(n->ngroups + 1, 1);
-	if (!d->st_o || !d->st_n || !d->pair || !d->gst)
+	if (!d->gone || !d->st_n || !d->pair || !d->gst)
 		goto nomem;
 	match_sets(d);
 	match_groups(d);
@@ -221,9 +205,10 @@ nomem:
 
 void npsync_gdiff_free(struct npsync_gdiff *d)
 {
-	npplan_shares_free(&d->so);
+	if (!d->so_borrowed)
+		npplan_shares_free(&d->so);
 	npplan_shares_free(&d->sn);
-	mem_free(d->st_o);
+	mem_free(d->gone);
 	mem_free(d->st_n);
 	mem_free(d->pair);
 	mem_free(d->gst);
@@ -257,7 +242,7 @@ void npsync_gdiff_apply(struct npsync_bat *t, const struct npsync_gdiff *d)
 		int c = group_step(o, n, i, j);
 
 		if (c < 0 || (c == 0 && d->gst[j] == 2))
-			flush_chain(t, o->groups[i]->name);
+			npsync_flush_chain(t, o->groups[i]->name);
 		i += c <= 0;
 		j += c >= 0;
 	}
@@ -273,7 +258,7 @@ void npsync_gdiff_apply(struct npsync_bat *t, const struct npsync_gdiff *d)
 	}
 	for (j = 0; j < n->ngroups; j++) {
 		if (d->gst[j] == 1) {
-			new_chain(t, n->groups[j]->name);
+			npsync_new_chain(t, n->groups[j]->name, NULL);
 			t->groups_added++;
 		}
 		if (d->gst[j])
@@ -300,6 +285,6 @@ void npsync_gdiff_finish(struct npsync_bat *t, const struct npsync_gdiff *d)
 		j += c >= 0;
 	}
 	for (i = 0; i < d->so.nsets; i++)
-		if (d->st_o[i] == NPSYNC_K_GONE)
+		if (d->gone[i])
 			del_kset(t, &d->so.sets[i]);
 }

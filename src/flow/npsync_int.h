@@ -89,6 +89,11 @@ struct npsync_elw npsync_elw_init(struct npsync_bat *t, int msg, const char *set
 void npsync_elw_put(struct npsync_elw *w, const struct nftmsg_elem *e);
 void npsync_elw_close(struct npsync_elw *w);
 
+struct nftmsg_hook;
+/* A chain made (h: its hook, NULL for a regular chain); a chain's rules all deleted. */
+void npsync_new_chain(struct npsync_bat *t, const char *name, const struct nftmsg_hook *h);
+void npsync_flush_chain(struct npsync_bat *t, const char *name);
+
 /* v is 4 or 6: its address family and address length. */
 int npsync_fam(int v);
 uint8_t npsync_alen(int v);
@@ -131,27 +136,28 @@ void npsync_sets_full(struct npsync_bat *t, const struct npplan_shares *sh);
 void npsync_rules_full(struct npsync_bat *t, const struct npplan *p,
 		       const struct npplan_shares *sh);
 
-/* What becomes of each kernel set between two plans. */
+/* What becomes of each kernel set of the new plan. */
 enum npsync_kstate {
 	NPSYNC_K_SAME,		/* in both, the same elements */
 	NPSYNC_K_DIFF,		/* in both, edited in place */
 	NPSYNC_K_REDO,		/* in both, replaced (deleted and made again) */
 	NPSYNC_K_NEW,		/* new: made */
-	NPSYNC_K_KEPT = NPSYNC_K_SAME,	/* (old sets) matched by a new one */
-	NPSYNC_K_GONE,		/* (old sets) deleted */
 };
 
 /* The group and set difference of two plans, worked out before the batch is written. */
 struct npsync_gdiff {
 	const struct npplan *o, *n;
 	struct npplan_shares so, sn;
-	uint8_t *st_o, *st_n;		/* enum npsync_kstate per old and new kernel set */
+	bool so_borrowed;		/* so is the caller's */
+	bool *gone;			/* per old kernel set: no new one has its name */
+	uint8_t *st_n;			/* enum npsync_kstate per new kernel set */
 	uint32_t *pair;			/* new set k in both: its old index */
 	uint8_t *gst;			/* per new group: 0 kept, 1 new, 2 chain written again */
 };
 
-int npsync_gdiff_init(struct npsync_gdiff *d, const struct npplan *o, const struct npplan *n)
-	__must_check;
+/* osh: o's kernel sets when known (borrowed), else NULL or unknown (first NULL). */
+int npsync_gdiff_init(struct npsync_gdiff *d, const struct npplan *o,
+		      const struct npplan_shares *osh, const struct npplan *n) __must_check;
 void npsync_gdiff_free(struct npsync_gdiff *d);
 /* Before the dispatch changes, and after them. */
 void npsync_gdiff_apply(struct npsync_bat *t, const struct npsync_gdiff *d);
@@ -162,8 +168,14 @@ void npsync_gdiff_finish(struct npsync_bat *t, const struct npsync_gdiff *d);
 /* The whole table replaced: NEWTABLE, DELTABLE, NEWTABLE, then everything of p. genid 0 sends
  * no NFNL_BATCH_GENID. */
 void npsync_build_full(struct npsync_bat *t, const struct npplan *p, uint32_t genid);
-/* From what the kernel holds (old) to p; no message at all when they are equal (inner 0). */
-void npsync_build_diff(struct npsync_bat *t, const struct npplan *old, const struct npplan *p);
+/*
+ * From what the kernel holds (old) to p; no message at all when they are equal (inner 0).
+ * osh: old's kernel sets when known (first non-NULL), else worked out; p's are left in *nsh
+ * (freed first) for the next diff.
+ */
+void npsync_build_diff(struct npsync_bat *t, const struct npplan *old,
+		       const struct npplan_shares *osh, const struct npplan *p,
+		       struct npplan_shares *nsh);
 /* Our table removed if present: NEWTABLE, DELTABLE. */
 void npsync_build_remove(struct npsync_bat *t);
 

@@ -196,6 +196,18 @@ void npsync_put_self(struct npsync_elw *w, const struct ipaddr *a)
 	npsync_elw_put(w, &x);
 }
 
+void npsync_new_chain(struct npsync_bat *t, const char *name, const struct nftmsg_hook *h)
+{
+	npsync_rec(t, NPSYNC_OP_NEWCHAIN, name, 0, 0);
+	nftmsg_newchain(&t->b, T, name, h);
+}
+
+void npsync_flush_chain(struct npsync_bat *t, const char *name)
+{
+	npsync_rec(t, NPSYNC_OP_FLUSHCHAIN, name, 0, 0);
+	nftmsg_delrule(&t->b, T, name, 0);
+}
+
 static struct nlattr *rule_begin(struct npsync_bat *t, const char *chain)
 {
 	npsync_rec(t, NPSYNC_OP_NEWRULE, chain, 0, 0);
