@@ -173,6 +173,8 @@ int lab_agent_start(struct lab *l, struct lab_node *n, struct ebuf *eb) __must_c
 int lab_agents_ready(struct lab *l, struct ebuf *eb) __must_check;
 /* Bring lo up in a (pod) namespace. */
 int lab_lo_up(const char *netns, struct ebuf *eb) __must_check;
+/* Forget every connection the node's conntrack table holds (all families). */
+int lab_node_ct_flush(struct lab_node *n, struct ebuf *eb) __must_check;
 /* The node's text ruleset (table inet virgil). */
 int lab_node_ruleset(struct lab *l, struct lab_node *n, struct buf *out,
 		     struct ebuf *eb) __must_check;

@@ -24,6 +24,7 @@
 #include "../codec/json.h"
 #include "../io/atomic.h"
 #include "../io/netns.h"
+#include "../nl/ctmsg.h"
 #include "../nl/nftdump.h"
 #include "../nl/nlmsg.h"
 #include "../nl/nlsock.h"
@@ -530,6 +531,24 @@ int lab_lo_up(const char *netns, struct ebuf *eb)
 		rtnl_put_link_up(&b, LO_IFINDEX);
 		r = send_batch(&s, &b, eb);
 	}
+	nlsock_close(&s);
+	return r;
+}
+
+int lab_node_ct_flush(struct lab_node *n, struct ebuf *eb)
+{
+	struct nlsock s = { .fd = -1 };
+	uint64_t buf[8];
+	struct nlb b;
+	int r;
+
+	nlb_init(&b, buf, sizeof(buf));
+	ctmsg_flush(&b);
+	if (nlb_err(&b))
+		return nlb_err(&b);	/* cannot happen: buf holds the message twice over */
+	r = sock_in(n->netns, NETLINK_NETFILTER, &s, eb);
+	if (!r && (r = nlsock_talk(&s, b.nlh, NULL, NULL, eb)))
+		ebuf_prefix(eb, "%s: emptying its connection tracking table", n->name);
 	nlsock_close(&s);
 	return r;
 }

@@ -173,7 +173,15 @@ static int probe(struct lab *l, const struct lab_probe_opts *po, struct buf *out
 		pp[i] = (struct probe_pod){ .id = ids[i], .netns_path = paths[i],
 					    .addr = l->pods[i].ip[slot] };
 	}
-	r = probe_matrix(pp, n, po->port, po->proto, po->timeout_ms, m, eb);
+	/*
+	 * A probe asks whether a new connection gets through. UDP sockets take a random source
+	 * port, so an earlier probe's conntrack entry (30 s after its echo) could otherwise
+	 * answer for a pair a policy now denies, through `ct state established accept`.
+	 */
+	for (i = 0, r = 0; i < l->nnodes && !r; i++)
+		r = lab_node_ct_flush(&l->nodes[i], eb);
+	if (!r)
+		r = probe_matrix(pp, n, po->port, po->proto, po->timeout_ms, m, eb);
 	rc.ids = idv;
 	rc.matrix = m;
 	if (!r)

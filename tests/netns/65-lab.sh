@@ -117,6 +117,16 @@ is "probe TCP/80 IPv6: all connected" "$(all_true --family 6)" true
 is "probe TCP/81: nobody serves it" "$(j "$("$VIRGIL" lab probe --json --port 81)" \
 	"any(any(r.values()) for r in d['matrix'].values())")" false
 
+# Every probe is a new connection: `lab probe` empties each node's conntrack table first, so
+# a UDP flow an earlier probe left (it lives 30 s after the echo) answers for nothing later.
+N1=$LNAME-n1
+is "probe UDP/80 IPv4: all connected" "$(all_true --protocol udp)" true
+like "n1 tracks the UDP/80 probes' flows" "$(ip netns exec "$N1" cat /proc/net/nf_conntrack)" \
+	'udp +17 .* dport=80 '
+is "probe TCP/81 after it: nobody serves it" "$(cell front/web back/db --port 81)" false
+is "no UDP flow left on n1 after that probe" \
+	"$(ip netns exec "$N1" grep -c ' udp  *17 ' /proc/net/nf_conntrack)" 0
+
 # ---------------------------------------------------------------------------------------
 # A policy, a label change, a move, deletes
 
