@@ -7,6 +7,7 @@
  * operations. Pure: the reconcile flow dumps the kernel (proto RTNL_PROTO_VIRGIL routes, our
  * VXLAN devices' permanent neighbour and fdb entries), converts to these value types,
  * and applies the operations over rtnetlink. No syscalls; memory only via base/mem.h.
+ * Files: routes.c (the planner), routes_diff.c (normalise and diff), routes_fmt.c (text).
  *
  * Families are indexed ROUTES_V4 / ROUTES_V6 in every per-family array; an address or prefix
  * with family 0 is absent. Addresses are network order (struct ipaddr); ifindexes and

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * noderoutes.c: the agent's route reconciler (see noderoutes.h). A pass is a straight line:
- * read the local view (our VXLAN devices, addresses, uplink MTUs), plan from the Node cache,
- * make the VXLAN devices the plan needs (planning again if one changed its ifindex), dump
- * what the kernel holds, diff, and send the operations in batches. Everything up to the
- * dumps must succeed or the pass stops without touching routes: the reconciler never acts
- * on a partial view. From there on it is best effort, and the first failure is reported.
+ * noderoutes.c: the agent's route reconciler (see noderoutes.h): set-up, planning, the VXLAN
+ * devices and the pass driver. A pass is a straight line: read the local view (our VXLAN
+ * devices, addresses, uplink MTUs: noderoutes_read.c), plan from the Node cache, make the
+ * VXLAN devices the plan needs (planning again if one changed its ifindex), dump what the
+ * kernel holds (noderoutes_read.c), diff, and send the operations in batches
+ * (noderoutes_apply.c). Everything up to the dumps must succeed or the pass stops without
+ * touching routes: the reconciler never acts on a partial view. From there on it is best
+ * effort, and the first failure is reported. noderoutes_flush() is in noderoutes_flush.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,58 +22,19 @@
 #include "../core/cidr.h"
 #include "../core/k8sobj.h"
 #include "../core/routes.h"
-#include "../nl/nlmsg.h"
 #include "../nl/nlsock.h"
 #include "../nl/rtnl.h"
 #include "noderoutes.h"
+#include "noderoutes_int.h"
 
 _Static_assert((int)K8SOBJ_V4 == (int)ROUTES_V4 && (int)K8SOBJ_V6 == (int)ROUTES_V6,
 	       "family slots differ");
-
-#define LOOPBACK_IFINDEX 1      /* the kernel registers lo first in every namespace */
-#define BATCH_OPS 512           /* messages per sendmsg */
-#define OP_MAX_BYTES 192        /* an IPv6 route with every attribute is ~110 bytes */
-#define BATCH_BYTES (BATCH_OPS * OP_MAX_BYTES)
-
-struct noderoutes {
-	enum noderoutes_mode mode;
-	char name[ROUTES_NFAM][IFNAMSIZ];
-	uint32_t vni;
-	uint16_t port;
-	struct nlsock s;
-	char *batch;                    /* BATCH_BYTES */
-	size_t idx[BATCH_OPS];          /* batch message → op index */
-	char fail[EBUF_SIZE];           /* the failure last logged, "" while healthy */
-	unsigned nfail;                 /* failed passes since the last success */
-};
-
-struct pass {
-	struct noderoutes *nr;
-	const struct k8sobj_node *self;
-	struct noderoutes_stats *st;
-	struct ebuf eb;                 /* the first failure */
-	int err;
-	struct rtnl_link link[ROUTES_NFAM];
-	int vx[ROUTES_NFAM];            /* our VXLAN devices, 0 = absent */
-	int planned[ROUTES_NFAM];       /* the vx[] the current plan was made with */
-	int uplink[ROUTES_NFAM];
-	uint32_t mtu[ROUTES_NFAM];      /* the uplinks' MTU, 0 = unknown */
-	bool need[ROUTES_NFAM];
-	struct routes_prefix *pfx;
-	size_t npfx, cap_pfx;
-	struct routes_node *nodes;
-	size_t nnodes;
-	struct routes_plan plan;
-	struct routes_set have;
-	size_t cap_route, cap_neigh, cap_fdb, mark;
-	struct routes_ops ops;
-};
 
 static const uint32_t overhead[ROUTES_NFAM] = { NODEROUTES_VXLAN_OVERHEAD4,
 						NODEROUTES_VXLAN_OVERHEAD6 };
 
 /* Room for element n of an array of cap elements: the array (maybe moved), or NULL. */
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
+void *noderoutes_grow(void *v, size_t *cap, size_t n, size_t size)
 {
 	size_t c = *cap ? *cap * 2 : 64;
 	void *nv;
@@ -87,7 +50,7 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size)
 }
 
 /* Record a best-effort failure: the first one is what the pass returns. */
-static void fail(struct pass *p, int err, const struct ebuf *why)
+void noderoutes_fail(struct noderoutes_pass *p, int err, const struct ebuf *why)
 {
 	if (p->err)
 		return;
@@ -148,7 +111,7 @@ int noderoutes_new(const struct noderoutes_cfg *cfg, struct noderoutes **out, st
 	nr->s.fd = -1;
 	r = take_cfg(nr, cfg, eb);
 	if (!r) {
-		nr->batch = mem_alloc(BATCH_BYTES);
+		nr->batch = mem_alloc(NODEROUTES_BATCH_BYTES);
 		r = nr->batch ? nlsock_open(&nr->s, NETLINK_ROUTE) : -ENOMEM;
 		if (r)
 			ebuf_set(eb, "cannot open an rtnetlink socket: %s", strerror(-r));
@@ -170,96 +133,9 @@ void noderoutes_free(struct noderoutes *nr)
 	mem_free(nr);
 }
 
-/* ---- the local view --------------------------------------------------------------------- */
-
-/* Our VXLAN devices as they are. A link of another kind with our name is an error: it is
- * not ours to delete. */
-static int read_links(struct pass *p)
-{
-	struct ebuf why = { "" };
-	int f, r;
-
-	for (f = 0; f < ROUTES_NFAM; f++) {
-		r = rtnl_link_get(&p->nr->s, p->nr->name[f], &p->link[f], &why);
-		if (r == -ENODEV)
-			continue;
-		if (!r && strcmp(p->link[f].kind, "vxlan")) {
-			ebuf_set(&why, "link %s exists and is not a VXLAN device (kind \"%s\")",
-				 p->nr->name[f], p->link[f].kind);
-			r = -EEXIST;
-		}
-		if (r) {
-			fail(p, r, &why);
-			return r;
-		}
-		p->vx[f] = p->link[f].ifindex;
-	}
-	return 0;
-}
-
-static bool is_vx(const struct pass *p, int ifindex)
-{
-	return ifindex == p->vx[ROUTES_V4] || ifindex == p->vx[ROUTES_V6];
-}
-
-static void addr_restart(void *ctx)
-{
-	struct pass *p = ctx;
-
-	p->npfx = 0;
-	p->uplink[ROUTES_V4] = p->uplink[ROUTES_V6] = 0;
-}
-
-static int addr_cb(const struct rtnl_addr *a, void *ctx)
-{
-	struct pass *p = ctx;
-	int f = k8sobj_slot(a->addr.addr.family);
-	struct routes_prefix *v;
-
-	if (f < 0 || a->ifindex == LOOPBACK_IFINDEX || is_vx(p, a->ifindex))
-		return 0;
-	if (!p->uplink[f] && ipaddr_eq(&a->addr.addr, &p->self->internal_ip[f]))
-		p->uplink[f] = a->ifindex;
-	if (a->scope != RT_SCOPE_UNIVERSE)
-		return 0;
-	v = grow(p->pfx, &p->cap_pfx, p->npfx, sizeof(*p->pfx));
-	if (!v)
-		return -ENOMEM;
-	p->pfx = v;
-	v[p->npfx] = (struct routes_prefix){ .net = a->addr, .ifindex = a->ifindex };
-	cidr_first(&v[p->npfx].net, &v[p->npfx].net.addr);
-	p->npfx++;
-	return 0;
-}
-
-static int read_uplinks(struct pass *p)
-{
-	struct ebuf why = { "" };
-	struct rtnl_link l;
-	int f, r;
-
-	r = rtnl_addr_dump(&p->nr->s, AF_UNSPEC, addr_cb, addr_restart, p, &why);
-	for (f = 0; f < ROUTES_NFAM && !r; f++) {
-		if (!p->uplink[f])
-			continue;
-		if (f == ROUTES_V6 && p->uplink[f] == p->uplink[ROUTES_V4]) {
-			p->mtu[f] = p->mtu[ROUTES_V4];
-			continue;
-		}
-		r = rtnl_link_get_index(&p->nr->s, p->uplink[f], &l, &why);
-		if (r == -ENODEV) /* gone since the address dump: unknown for this pass */
-			r = 0;
-		else if (!r)
-			p->mtu[f] = l.mtu;
-	}
-	if (r)
-		fail(p, r, &why);
-	return r;
-}
-
 /* ---- planning --------------------------------------------------------------------------- */
 
-static int collect_nodes(struct pass *p, const struct cache *nodes)
+static int collect_nodes(struct noderoutes_pass *p, const struct cache *nodes)
 {
 	const struct k8sobj_node *n;
 	const struct k8sobj *o;
@@ -283,7 +159,7 @@ static int collect_nodes(struct pass *p, const struct cache *nodes)
 	return 0;
 }
 
-static int plan(struct pass *p)
+static int plan(struct noderoutes_pass *p)
 {
 	static const enum routes_mode mode[] = { [NODEROUTES_AUTO] = ROUTES_AUTO,
 						 [NODEROUTES_DIRECT] = ROUTES_DIRECT,
@@ -304,7 +180,7 @@ static int plan(struct pass *p)
 
 /* Which families need their VXLAN device: every family we have an address of in mode VXLAN;
  * in mode AUTO those of a peer that is routed (or was skipped for want of a device) so. */
-static void decide(struct pass *p)
+static void decide(struct noderoutes_pass *p)
 {
 	const struct routes_plan *pl = &p->plan;
 	size_t i;
@@ -324,14 +200,14 @@ static void decide(struct pass *p)
 	}
 }
 
-static uint32_t vxlan_mtu(const struct pass *p, int f)
+static uint32_t vxlan_mtu(const struct noderoutes_pass *p, int f)
 {
 	uint32_t m = p->mtu[f] ? p->mtu[f] : NODEROUTES_MTU_DEFAULT;
 
 	return m > overhead[f] ? m - overhead[f] : 0;
 }
 
-static void created(const struct pass *p, int f, const struct rtnl_link *l)
+static void created(const struct noderoutes_pass *p, int f, const struct rtnl_link *l)
 {
 	char a[IPADDR_STRLEN];
 
@@ -344,7 +220,7 @@ static void created(const struct pass *p, int f, const struct rtnl_link *l)
 
 /* Make family f's device as wanted: create it, bring it up, or replace one with other
  * parameters (which drops its routes, neighbours and fdb: the pass adds them back). */
-static void ensure_vxlan(struct pass *p, int f)
+static void ensure_vxlan(struct noderoutes_pass *p, int f)
 {
 	struct noderoutes *nr = p->nr;
 	struct rtnl_vxlan v = { .name = nr->name[f], .vni = nr->vni, .port = nr->port,
@@ -365,14 +241,14 @@ static void ensure_vxlan(struct pass *p, int f)
 		log_info("routes: recreating vxlan device %s: %s", v.name, why.msg);
 		r = rtnl_link_del(&nr->s, v.name, &why);
 		if (r && r != -ENODEV) {
-			fail(p, r, &why);
+			noderoutes_fail(p, r, &why);
 			return;
 		}
 		p->vx[f] = 0;
 	}
 	r = rtnl_vxlan_ensure(&nr->s, &v, &l, &why);
 	if (r) {
-		fail(p, r, &why);
+		noderoutes_fail(p, r, &why);
 		return;
 	}
 	if (!p->vx[f])
@@ -381,7 +257,7 @@ static void ensure_vxlan(struct pass *p, int f)
 	p->link[f] = l;
 }
 
-static int ensure_devices(struct pass *p)
+static int ensure_devices(struct noderoutes_pass *p)
 {
 	int f;
 
@@ -395,224 +271,6 @@ static int ensure_devices(struct pass *p)
 	return 0;
 }
 
-/* ---- the kernel's view ------------------------------------------------------------------ */
-
-static bool in_own_pods(const struct pass *p, const struct cidr *dst)
-{
-	const struct cidr *pod;
-	int f;
-
-	for (f = 0; f < ROUTES_NFAM; f++) {
-		pod = &p->self->pod_cidr[f];
-		if (pod->addr.family && dst->prefix >= pod->prefix &&
-		    cidr_contains(pod, &dst->addr))
-			return true;
-	}
-	return false;
-}
-
-static void route_restart(void *ctx)
-{
-	((struct pass *)ctx)->have.nroute = 0;
-}
-
-static int route_cb(const struct rtnl_route *r, void *ctx)
-{
-	struct pass *p = ctx;
-	struct routes_route *v;
-
-	/* a pod's host route has no gateway: the CNI plugin's, not ours */
-	if (!r->has_gw || r->type != RTN_UNICAST || in_own_pods(p, &r->dst))
-		return 0;
-	v = grow(p->have.route, &p->cap_route, p->have.nroute, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	p->have.route = v;
-	v[p->have.nroute++] = (struct routes_route){ .dst = r->dst, .gw = r->gw, .oif = r->oif,
-						     .table = r->table, .metric = r->priority,
-						     .onlink = r->onlink };
-	return 0;
-}
-
-static void neigh_restart(void *ctx)
-{
-	struct pass *p = ctx;
-
-	p->have.nneigh = p->mark;
-}
-
-static int neigh_cb(const struct rtnl_neigh *n, void *ctx)
-{
-	struct pass *p = ctx;
-	struct routes_neigh *v;
-
-	v = grow(p->have.neigh, &p->cap_neigh, p->have.nneigh, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	p->have.neigh = v;
-	v += p->have.nneigh++;
-	*v = (struct routes_neigh){ .ifindex = n->ifindex, .ip = n->ip };
-	/* an entry the kernel made (reachable, stale...) may expire: seen as not ours, so a
-	 * wanted one is written again as permanent and an unwanted one is left to age out */
-	if (n->state & NUD_PERMANENT)
-		memcpy(v->mac, n->mac, sizeof(v->mac));
-	return 0;
-}
-
-static void fdb_restart(void *ctx)
-{
-	struct pass *p = ctx;
-
-	p->have.nfdb = p->mark;
-}
-
-static int fdb_cb(const struct rtnl_fdb *e, void *ctx)
-{
-	struct pass *p = ctx;
-	struct routes_fdb *v;
-
-	if (!e->dst.family)
-		return 0;
-	v = grow(p->have.fdb, &p->cap_fdb, p->have.nfdb, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	p->have.fdb = v;
-	v += p->have.nfdb++;
-	*v = (struct routes_fdb){ .ifindex = e->ifindex, .dst = e->dst };
-	memcpy(v->mac, e->mac, sizeof(v->mac));
-	return 0;
-}
-
-static int observe(struct pass *p)
-{
-	struct rtnl_route_filter rf = { .family = AF_UNSPEC, .table = RT_TABLE_MAIN,
-					.protocol = RTNL_PROTO_VIRGIL };
-	struct nlsock *s = &p->nr->s;
-	struct ebuf why = { "" };
-	int f, r;
-
-	r = rtnl_route_dump_filter(s, &rf, route_cb, route_restart, p, &why);
-	for (f = 0; f < ROUTES_NFAM && !r; f++) {
-		if (!p->vx[f])
-			continue;
-		p->mark = p->have.nneigh;
-		r = rtnl_neigh_dump(s, AF_UNSPEC, p->vx[f], neigh_cb, neigh_restart, p, &why);
-		p->mark = p->have.nfdb;
-		if (!r)
-			r = rtnl_fdb_dump(s, p->vx[f], fdb_cb, fdb_restart, p, &why);
-	}
-	if (r)
-		fail(p, r, &why);
-	return r;
-}
-
-/* ---- applying --------------------------------------------------------------------------- */
-
-static void put_route(struct nlb *b, const struct routes_route *x, bool del)
-{
-	struct rtnl_route r = { .dst = x->dst, .gw = x->gw, .has_gw = x->gw.family != 0,
-				.oif = x->oif, .table = x->table, .priority = x->metric,
-				.onlink = x->onlink };
-
-	if (del)
-		rtnl_put_route(b, RTM_DELROUTE, 0, &r);
-	else
-		rtnl_put_route(b, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &r);
-}
-
-/*
- * One request per op. Every replace is done in place: the IPv6 VXLAN gateway is link-local
- * (core/routes.h), so a podCIDR's own direct route never blocks its move to the tunnel.
- */
-static void put_op(struct nlb *b, const struct routes_op *op)
-{
-	const struct routes_neigh *n = &op->item.neigh;
-	const struct routes_fdb *e = &op->item.fdb;
-	bool del = op->kind == ROUTES_OP_DEL;
-
-	if (op->obj == ROUTES_OBJ_ROUTE)
-		put_route(b, &op->item.route, del);
-	else if (op->obj == ROUTES_OBJ_NEIGH && del)
-		rtnl_put_neigh_del(b, n->ifindex, &n->ip);
-	else if (op->obj == ROUTES_OBJ_NEIGH)
-		rtnl_put_neigh(b, n->ifindex, &n->ip, n->mac);
-	else
-		rtnl_put_fdb(b, del ? RTM_DELNEIGH : RTM_NEWNEIGH, e->ifindex, e->mac, &e->dst);
-}
-
-/* The kernel refused an op (err, its text in why): count it, keep the first reason. */
-static void op_failed(struct pass *p, const struct routes_op *op, int err,
-		      const struct ebuf *why)
-{
-	char txt[ROUTES_OP_STRLEN];
-	struct ebuf e;
-
-	if (op->kind == ROUTES_OP_DEL && (err == -ENOENT || err == -ESRCH))
-		return; /* already gone: what we wanted */
-	if (op->kind == ROUTES_OP_ADD)
-		p->st->added--;
-	else if (op->kind == ROUTES_OP_REPLACE)
-		p->st->replaced--;
-	else
-		p->st->deleted--;
-	p->st->failed++;
-	if (routes_op_format(op, txt, sizeof(txt)))
-		strcpy(txt, "?");
-	ebuf_set(&e, "%s: %s", txt, ebuf_empty(why) ? strerror(-err) : why->msg);
-	fail(p, err, &e);
-}
-
-/*
- * Send ops from `from` on, as many as one batch holds; returns where to go on. rtnetlink
- * processes every message of a batch whatever happens to the others, but reports only the
- * first error: the messages after it are sent again (every request here is idempotent, and a
- * repeated delete is an ENOENT we ignore), so each failure is seen and counted.
- */
-static size_t apply_batch(struct pass *p, size_t from)
-{
-	struct noderoutes *nr = p->nr;
-	const struct routes_op *v = p->ops.v;
-	size_t i, k = 0, len = 0, bad, n = p->ops.n;
-	uint64_t one[OP_MAX_BYTES / 8];
-	struct ebuf why = { "" };
-	struct nlb b;
-	int r;
-
-	for (i = from; i < n && k < BATCH_OPS; i++) {
-		nlb_init(&b, one, sizeof(one));
-		put_op(&b, &v[i]);
-		if (nlb_err(&b)) {
-			ebuf_set(&why, "cannot encode the request");
-			op_failed(p, &v[i], nlb_err(&b), &why);
-			continue;
-		}
-		memcpy(nr->batch + len, one, b.len);
-		len += b.len;
-		nr->idx[k++] = i;
-	}
-	r = nlsock_batch(&nr->s, nr->batch, len, &bad, &why);
-	if (!r)
-		return i;
-	if (bad >= k) { /* not one message's fault (send, timeout): the rest waits a pass */
-		fail(p, r, &why);
-		return n;
-	}
-	op_failed(p, &v[nr->idx[bad]], r, &why);
-	return nr->idx[bad] + 1;
-}
-
-static int apply(struct pass *p)
-{
-	size_t i;
-
-	p->st->added = (unsigned)p->ops.nadd;
-	p->st->replaced = (unsigned)p->ops.nreplace;
-	p->st->deleted = (unsigned)p->ops.ndel;
-	for (i = 0; i < p->ops.n;)
-		i = apply_batch(p, i);
-	return 0;
-}
-
 /* ---- the pass --------------------------------------------------------------------------- */
 
 static int ipaddr_qcmp(const void *a, const void *b)
@@ -621,7 +279,7 @@ static int ipaddr_qcmp(const void *a, const void *b)
 }
 
 /* Peers with a podCIDR over VXLAN: each such leg has the fdb entry to the peer's address. */
-static int count_vxlan_nodes(struct pass *p)
+static int count_vxlan_nodes(struct noderoutes_pass *p)
 {
 	const struct routes_set *w = &p->plan.want;
 	struct ipaddr *v;
@@ -647,7 +305,7 @@ static int count_vxlan_nodes(struct pass *p)
 	return 0;
 }
 
-static void fill_stats(struct pass *p)
+static void fill_stats(struct noderoutes_pass *p)
 {
 	struct noderoutes_stats *st = p->st;
 	uint32_t m;
@@ -669,7 +327,7 @@ static void fill_stats(struct pass *p)
 	st->vxlan = (unsigned)p->plan.nvxlan;
 }
 
-static int run(struct pass *p, const char *self, const struct cache *nodes)
+static int run(struct noderoutes_pass *p, const char *self, const struct cache *nodes)
 {
 	int r;
 
@@ -679,9 +337,9 @@ static int run(struct pass *p, const char *self, const struct cache *nodes)
 		return -ENOENT;
 	}
 	p->st->nodes = (unsigned)cache_count(nodes) - 1;
-	r = read_links(p);
+	r = noderoutes_read_links(p);
 	if (!r)
-		r = read_uplinks(p);
+		r = noderoutes_read_uplinks(p);
 	if (!r)
 		r = collect_nodes(p, nodes);
 	if (!r)
@@ -693,11 +351,11 @@ static int run(struct pass *p, const char *self, const struct cache *nodes)
 		r = count_vxlan_nodes(p);
 	}
 	if (!r)
-		r = observe(p);
+		r = noderoutes_observe(p);
 	if (!r)
 		r = routes_diff(&p->plan.want, &p->have, &p->ops);
 	if (!r)
-		r = apply(p);
+		r = noderoutes_apply(p);
 	return r ? r : p->err;
 }
 
@@ -734,7 +392,7 @@ int noderoutes_sync(struct noderoutes *nr, const char *self, const struct cache 
 		    struct noderoutes_stats *st, struct ebuf *eb)
 {
 	struct noderoutes_stats local;
-	struct pass *p;
+	struct noderoutes_pass *p;
 	int r;
 
 	if (!st)
@@ -759,109 +417,5 @@ int noderoutes_sync(struct noderoutes *nr, const char *self, const struct cache 
 	mem_free(p->nodes);
 	mem_free(p->pfx);
 	mem_free(p);
-	return r;
-}
-
-/* ---- flush ------------------------------------------------------------------------------ */
-
-struct flush {
-	const struct cache *nodes;
-	struct rtnl_route *v;
-	size_t n, cap;
-};
-
-static bool is_pod_cidr(const struct cache *nodes, const struct cidr *dst)
-{
-	const struct k8sobj_node *n;
-	const struct k8sobj *o;
-	struct cidr c;
-	size_t pos;
-	int f;
-
-	cache_for_each(nodes, pos, o) {
-		n = k8sobj_node(o);
-		for (f = 0; n && f < ROUTES_NFAM; f++) {
-			c = n->pod_cidr[f];
-			cidr_first(&c, &c.addr);
-			if (c.addr.family && c.prefix == dst->prefix &&
-			    ipaddr_eq(&c.addr, &dst->addr))
-				return true;
-		}
-	}
-	return false;
-}
-
-static void flush_restart(void *ctx)
-{
-	((struct flush *)ctx)->n = 0;
-}
-
-static int flush_cb(const struct rtnl_route *r, void *ctx)
-{
-	struct flush *fl = ctx;
-	struct rtnl_route *v;
-
-	if (!is_pod_cidr(fl->nodes, &r->dst))
-		return 0;
-	v = grow(fl->v, &fl->cap, fl->n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	fl->v = v;
-	v[fl->n++] = *r;
-	return 0;
-}
-
-/* Keep the first failure and its text. */
-static void first(int *r, struct ebuf *eb, int e, const struct ebuf *why)
-{
-	if (!e || *r)
-		return;
-	*r = e;
-	*eb = *why;
-}
-
-static void flush_devices(struct noderoutes *nr, unsigned *n, int *r, struct ebuf *eb)
-{
-	struct ebuf why = { "" };
-	struct rtnl_link l;
-	int f, e;
-
-	for (f = 0; f < ROUTES_NFAM; f++) {
-		e = rtnl_link_get(&nr->s, nr->name[f], &l, &why);
-		if (!e && strcmp(l.kind, "vxlan"))
-			continue; /* not ours */
-		if (!e)
-			e = rtnl_link_del(&nr->s, nr->name[f], &why);
-		*n += !e;
-		first(r, eb, e == -ENODEV ? 0 : e, &why);
-	}
-}
-
-int noderoutes_flush(struct noderoutes *nr, const struct cache *nodes, unsigned *deleted,
-		     struct ebuf *eb)
-{
-	struct rtnl_route_filter rf = { .family = AF_UNSPEC, .table = RT_TABLE_MAIN,
-					.protocol = RTNL_PROTO_VIRGIL };
-	struct flush fl = { .nodes = nodes };
-	struct ebuf why = { "" }, err = { "" };
-	unsigned n = 0;
-	size_t i;
-	int r = 0, e;
-
-	flush_devices(nr, &n, &r, &err);
-	e = rtnl_route_dump_filter(&nr->s, &rf, flush_cb, flush_restart, &fl, &why);
-	if (e == -ENOMEM && ebuf_empty(&why))
-		ebuf_set(&why, "out of memory");
-	first(&r, &err, e, &why);
-	for (i = 0; i < fl.n; i++) {
-		e = rtnl_route_del(&nr->s, &fl.v[i], &why);
-		n += !e;
-		first(&r, &err, e, &why);
-	}
-	if (eb)
-		*eb = err;
-	if (deleted)
-		*deleted = n;
-	mem_free(fl.v);
 	return r;
 }

@@ -15,6 +15,9 @@
  * The local view comes from the kernel each pass: the interfaces holding our InternalIPs are
  * the uplinks (VXLAN underlay, pod MTU), and every global-scope address outside lo and our
  * VXLAN devices gives an on-link prefix (a peer inside one is routed directly).
+ *
+ * The code: noderoutes.c (set-up, planning, the VXLAN devices, the pass), noderoutes_read.c
+ * (the kernel's view), noderoutes_apply.c (the batches), noderoutes_flush.c.
  */
 #ifndef VIRGIL_NODEROUTES_H
 #define VIRGIL_NODEROUTES_H

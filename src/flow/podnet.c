@@ -4,7 +4,8 @@
  * straight line of kernel requests: one RTM_NEWLINK creates the veth with its peer already in
  * the pod namespace, named, addressed with our MACs and up; one batch configures the pod side;
  * one batch adds the host routes and neighbours. Addresses are reserved first, under the
- * store's lock, and the lock is dropped before any netlink work so parallel ADDs overlap.
+ * store's lock (podnet_ipam.c), and the lock is dropped before any netlink work so parallel
+ * ADDs overlap.
  *
  * Failure at any step undoes the steps before it in reverse (veth, then leases), so a failed
  * ADD leaves nothing behind; a SIGKILL between steps leaves at most a lease and a veth, both
@@ -12,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -20,14 +20,10 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 
-#include "../base/buf.h"
 #include "../base/err.h"
 #include "../base/log.h"
-#include "../base/mem.h"
-#include "../base/util.h"
 #include "../core/cidr.h"
 #include "../core/cniconf.h"
-#include "../core/ipam.h"
 #include "../core/podmsg.h"
 #include "../core/vethname.h"
 #include "../io/agentcall.h"
@@ -38,26 +34,6 @@
 #include "../nl/rtnl.h"
 #include "podnet.h"
 #include "podnet_int.h"
-
-#define NODE_STATE_MAX (64 * 1024)
-
-struct add {
-	const struct cni_env *env;
-	const struct cni_conf *conf;
-	struct ipam_range ranges[2];
-	size_t nranges;
-	struct cidr addrs[2];        /* reserved pod addresses, /32 and /128 */
-	size_t naddrs;
-	char host[VETHNAME_LEN + 1];
-	uint8_t host_mac[6], pod_mac[6];
-	uint32_t mtu;
-	int host_ifindex, pod_ifindex;
-	int host_fd, pod_fd;
-	struct nlsock hs, ps;
-	bool veth_made;
-	bool agent_told;	/* the agent holds the pod's addresses: a failure tells it to forget */
-	struct ebuf eb;
-};
 
 void podnet_gateway(int family, struct ipaddr *gw)
 {
@@ -71,206 +47,6 @@ void podnet_kerr(struct cni_error *err, int rc, const struct ebuf *eb, const cha
 {
 	cni_error_set(err, CNI_ERR_KERNEL, what, "%s%s%s", strerror(-rc),
 		      ebuf_empty(eb) ? "" : ": ", ebuf_empty(eb) ? "" : eb->msg);
-}
-
-int podnet_ranges(const struct cni_conf *conf, struct ipam_range *r, size_t *n, uint32_t *mtu,
-		  struct cni_error *err)
-{
-	struct cidr from_file[2];
-	const struct cidr *src = conf->ranges;
-	size_t i, cnt = conf->nranges;
-	char path[PATH_MAX];
-	struct buf b = BUF_INIT;
-	struct ebuf eb = { "" };
-	int rc = 0;
-
-	*mtu = 0;
-	if (cnt == 0) {
-		snprintf(path, sizeof(path), "%s/node.json", conf->data_dir);
-		rc = read_file(path, &b, NODE_STATE_MAX);
-		if (rc) {
-			cni_error_set(err, CNI_ERR_CONFIG, "no pod ranges",
-				      "podCIDRs is not in the network config and %s cannot be read: %s",
-				      path, strerror(-rc));
-			goto out;
-		}
-		rc = cni_nodestate_parse(b.p, b.len, from_file, &cnt, mtu, &eb);
-		if (rc || cnt == 0) {
-			cni_error_set(err, CNI_ERR_CONFIG, "invalid node state", "%s: %s", path,
-				      rc ? eb.msg : "no podCIDRs");
-			rc = rc ? rc : -EINVAL;
-			goto out;
-		}
-		src = from_file;
-	}
-	for (i = 0; i < cnt; i++) {
-		rc = ipam_range_init(&r[i], &src[i], &eb);
-		if (rc) {
-			cni_error_set(err, CNI_ERR_CONFIG, "invalid pod range", "%s", eb.msg);
-			goto out;
-		}
-	}
-	*n = cnt;
-out:
-	buf_free(&b);
-	return rc;
-}
-
-int podnet_store(const struct cni_conf *conf, const struct cni_env *owner, struct leases **l,
-		 struct cni_error *err)
-{
-	char dir[PATH_MAX];
-	struct ebuf eb = { "" };
-	int rc;
-
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/networks/%s", conf->data_dir, conf->name) >=
-	    sizeof(dir)) {
-		cni_error_set(err, CNI_ERR_CONFIG, "dataDir is too long", "%s", conf->data_dir);
-		return -ENAMETOOLONG;
-	}
-	rc = owner ? leases_open_for(dir, owner->containerid, owner->ifname, l, &eb) :
-		     leases_open(dir, l, &eb);
-	if (rc)
-		cni_error_set(err, CNI_ERR_STORE, "cannot open the lease store", "%s: %s", dir,
-			      ebuf_empty(&eb) ? strerror(-rc) : eb.msg);
-	return rc;
-}
-
-/* ---- addresses ------------------------------------------------------------------------ */
-
-static const struct ipaddr *requested(const struct cni_conf *conf, int family)
-{
-	size_t i;
-
-	for (i = 0; i < conf->nreq_ips; i++)
-		if (conf->req_ips[i].family == family)
-			return &conf->req_ips[i];
-	return NULL;
-}
-
-static int pick_one(struct add *a, struct leases *l, const struct ipam_range *r,
-		    struct ipaddr *out, struct cni_error *err)
-{
-	const struct ipaddr *want = requested(a->conf, r->subnet.addr.family);
-	struct ipaddr *used = NULL, last;
-	size_t nused = 0, i;
-	char s[CIDR_STRLEN] = "";
-	int rc;
-
-	rc = leases_used(l, r->subnet.addr.family, &used, &nused);
-	if (rc) {
-		cni_error_set(err, CNI_ERR_STORE, "cannot read the lease store", "%s", strerror(-rc));
-		goto out;
-	}
-	if (want) {
-		if (ipaddr_format(want, s, sizeof(s)))
-			s[0] = '\0';
-		rc = -EADDRNOTAVAIL;
-		if (!ipam_usable(r, want))
-			cni_error_set(err, CNI_ERR_ADDR_UNAVAILABLE, "requested address not usable",
-				      "%s is outside the pod range or reserved", s);
-		for (i = 0; i < nused && ipam_usable(r, want); i++)
-			if (ipaddr_eq(&used[i], want))
-				break;
-		if (!ipam_usable(r, want))
-			goto out;
-		if (i < nused) {
-			cni_error_set(err, CNI_ERR_ADDR_UNAVAILABLE, "requested address not available",
-				      "%s is already leased", s);
-			goto out;
-		}
-		*out = *want;
-		rc = 0;
-		goto out;
-	}
-	rc = leases_last(l, r->subnet.addr.family, &last);
-	rc = ipam_pick(r, rc ? NULL : &last, used, nused, out);
-	if (rc == -ENOSPC) {
-		if (cidr_format(&r->subnet, s, sizeof(s)))
-			s[0] = '\0';
-		cni_error_set(err, CNI_ERR_EXHAUSTED, "no free address in the pod range",
-			      "every usable address of %s is leased", s);
-	} else if (rc) {
-		cni_error_set(err, CNI_ERR_STORE, "address selection failed", "%s", strerror(-rc));
-	}
-out:
-	mem_free(used);
-	return rc;
-}
-
-static int check_requests(struct add *a, struct cni_error *err)
-{
-	size_t i, j;
-	char s[IPADDR_STRLEN];
-
-	for (i = 0; i < a->conf->nreq_ips; i++) {
-		for (j = 0; j < a->nranges; j++)
-			if (a->ranges[j].subnet.addr.family == a->conf->req_ips[i].family)
-				break;
-		if (j == a->nranges) {
-			if (ipaddr_format(&a->conf->req_ips[i], s, sizeof(s)))
-				s[0] = '\0';
-			cni_error_set(err, CNI_ERR_ADDR_UNAVAILABLE, "requested address not usable",
-				      "%s: no pod range of its family", s);
-			return -EADDRNOTAVAIL;
-		}
-	}
-	return 0;
-}
-
-static void release_addrs(struct add *a)
-{
-	struct leases *l = NULL;
-	struct cni_error e;
-	size_t i;
-
-	if (a->naddrs == 0)
-		return;
-	if (podnet_store(a->conf, NULL, &l, &e)) {
-		log_warnx("cannot release leases of %s: %s", a->env->containerid, e.details);
-		return;
-	}
-	for (i = 0; i < a->naddrs; i++)
-		if (leases_release(l, &a->addrs[i].addr))
-			log_warnx("cannot release a lease of %s", a->env->containerid);
-	leases_close(l);
-	a->naddrs = 0;
-}
-
-/* Reserve one address per range under the store lock; the lock is dropped on return. */
-static int reserve(struct add *a, struct cni_error *err)
-{
-	struct leases *l = NULL;
-	size_t i;
-	int rc;
-
-	rc = check_requests(a, err);
-	if (rc)
-		return rc;
-	rc = podnet_store(a->conf, a->env, &l, err);
-	if (rc)
-		return rc;
-	for (i = 0; i < a->nranges; i++) {
-		struct cidr *c = &a->addrs[a->naddrs];
-
-		rc = pick_one(a, l, &a->ranges[i], &c->addr, err);
-		if (rc)
-			break;
-		rc = leases_reserve(l, &c->addr, a->env->containerid, a->env->ifname);
-		if (rc) {
-			cni_error_set(err, CNI_ERR_STORE, "cannot write a lease", "%s",
-				      strerror(-rc));
-			break;
-		}
-		c->prefix = c->addr.family == AF_INET ? 32 : 128;
-		a->naddrs++;
-		if (!requested(a->conf, c->addr.family) && leases_set_last(l, &c->addr))
-			log_debug("cannot record the last reserved address");
-	}
-	leases_close(l);
-	if (rc)
-		release_addrs(a);
-	return rc;
 }
 
 /* ---- links and routes ----------------------------------------------------------------- */
@@ -300,7 +76,7 @@ static uint32_t uplink_mtu(struct nlsock *s)
 	return 1500;
 }
 
-static int random_macs(struct add *a)
+static int random_macs(struct podnet_add_state *a)
 {
 	uint8_t r[12];
 
@@ -314,7 +90,7 @@ static int random_macs(struct add *a)
 	return 0;
 }
 
-static int make_veth(struct add *a, struct cni_error *err)
+static int make_veth(struct podnet_add_state *a, struct cni_error *err)
 {
 	struct rtnl_veth v = {
 		.name = a->host,
@@ -353,7 +129,7 @@ static int make_veth(struct add *a, struct cni_error *err)
 }
 
 /* Open the pod-side socket inside the pod namespace, then come straight back. */
-static int open_pod_socket(struct add *a, struct cni_error *err)
+static int open_pod_socket(struct podnet_add_state *a, struct cni_error *err)
 {
 	int rc = netns_enter(a->pod_fd);
 
@@ -397,7 +173,7 @@ static int batch(struct nlsock *s, char *mem, struct nlb *b, struct ebuf *eb)
  * The peer cannot be created up (the kernel opens it before the pair is linked), hence the
  * explicit link-up at the head of the batch.
  */
-static int plumb_pod(struct add *a, struct cni_error *err)
+static int plumb_pod(struct podnet_add_state *a, struct cni_error *err)
 {
 	char mem[2048];
 	struct nlb b;
@@ -427,7 +203,7 @@ static int plumb_pod(struct add *a, struct cni_error *err)
 }
 
 /* On the node: a host route and a neighbour entry per pod address (no ARP/NDP round trip). */
-static int plumb_host(struct add *a, struct cni_error *err)
+static int plumb_host(struct podnet_add_state *a, struct cni_error *err)
 {
 	char mem[2048];
 	struct nlb b;
@@ -466,7 +242,7 @@ static int enable_forwarding(const char *path)
 	return rc;
 }
 
-static int node_sysctls(struct add *a, struct cni_error *err)
+static int node_sysctls(struct podnet_add_state *a, struct cni_error *err)
 {
 	size_t i;
 	int rc = 0;
@@ -486,7 +262,7 @@ static int node_sysctls(struct add *a, struct cni_error *err)
 
 /* ---- result ---------------------------------------------------------------------------- */
 
-static int fill_result(struct add *a, struct cni_result *res, struct cni_error *err)
+static int fill_result(struct podnet_add_state *a, struct cni_result *res, struct cni_error *err)
 {
 	const struct cni_conf *c = a->conf;
 	size_t base, i;
@@ -532,7 +308,7 @@ static int fill_result(struct add *a, struct cni_result *res, struct cni_error *
 
 static void agent_forget(const struct cni_env *env, const struct cni_conf *c);
 
-static void undo(struct add *a)
+static void undo(struct podnet_add_state *a)
 {
 	struct ebuf eb = { "" };
 
@@ -540,7 +316,7 @@ static void undo(struct add *a)
 		agent_forget(a->env, a->conf);
 	if (a->veth_made && rtnl_link_del(&a->hs, a->host, &eb) && !ebuf_empty(&eb))
 		log_warnx("undo: cannot delete %s: %s", a->host, eb.msg);
-	release_addrs(a);
+	podnet_release(a);
 }
 
 /* ---- the node agent: policy before the first packet ------------------------------------ */
@@ -573,7 +349,7 @@ static void agent_forget(const struct cni_env *env, const struct cni_conf *c)
 		log_debug("agent: %s", eb.msg);
 }
 
-static int confirm_policy(struct add *a, struct cni_error *err)
+static int confirm_policy(struct podnet_add_state *a, struct cni_error *err)
 {
 	struct podmsg_req r;
 	struct ebuf eb = { "" };
@@ -597,7 +373,7 @@ static int confirm_policy(struct add *a, struct cni_error *err)
 	return rc;
 }
 
-static int add_steps(struct add *a, struct cni_result *res, struct cni_error *err)
+static int add_steps(struct podnet_add_state *a, struct cni_result *res, struct cni_error *err)
 {
 	uint32_t state_mtu = 0;
 	int rc;
@@ -632,7 +408,7 @@ static int add_steps(struct add *a, struct cni_result *res, struct cni_error *er
 		cni_error_set(err, CNI_ERR_KERNEL, "getrandom failed", "%s", strerror(-rc));
 		return rc;
 	}
-	rc = reserve(a, err);
+	rc = podnet_reserve(a, err);
 	if (rc)
 		return rc;
 	/*
@@ -650,7 +426,7 @@ static int add_steps(struct add *a, struct cni_result *res, struct cni_error *er
 int podnet_add(const struct cni_env *env, const struct cni_conf *conf, struct cni_result *res,
 	       struct cni_error *err)
 {
-	struct add a = {
+	struct podnet_add_state a = {
 		.env = env,
 		.conf = conf,
 		.host_fd = -1,

@@ -6,6 +6,9 @@
  *
  * ADD undoes everything it made before it reports a failure; DEL is best effort and
  * idempotent; GC releases what no valid attachment owns.
+ *
+ * ADD and DEL live in podnet.c (address reservation in podnet_ipam.c), CHECK in podcheck.c,
+ * GC and STATUS in podgc.c.
  */
 #ifndef VIRGIL_PODNET_H
 #define VIRGIL_PODNET_H

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/routes.c core/cidr.c base/mem.c */
+/* deps: core/routes.c core/routes_diff.c core/routes_fmt.c core/cidr.c base/mem.c */
 /*
  * test_routes.c: the route planner and its diff. Plan cases (direct on the same subnet,
  * VXLAN otherwise, forced modes, dual-stack, nodes without podCIDRs or InternalIPs, our own
