@@ -3,7 +3,8 @@
  * cniresult.h: the CNI Result object (the ADD output and the shape of prevResult) as plain
  * values, the spec versions it is written in, and its JSON encoding and decoding in every
  * version from 0.1.0 to 1.1.0. Pure: no I/O, no globals. Split from cniconf.h, which includes
- * this header, so callers normally include only cniconf.h.
+ * this header, so callers normally include only cniconf.h. Decoding, version names, MAC and
+ * DNS helpers are in cniresult.c; encoding and cni_result_eq in cniresult_enc.c.
  *
  * Shapes (CNI SPEC.md, libcni types020/types040/types100):
  *   >= 1.0.0      interfaces[], ips[] {interface, address, gateway}, routes[], dns
