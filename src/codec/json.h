@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * json.h: a small, strict JSON (RFC 8259) parser into a DOM, and a streaming writer.
+ * json.h: a small, strict JSON (RFC 8259) parser into a DOM, and a streaming writer. The
+ * parser is json.c, the DOM getters json_dom.c, the writer jsonw.c.
  *
  * Parsing. json_parse() copies nothing it does not have to: the whole DOM (nodes and decoded
  * strings) lives in one allocation owned by the returned struct json_doc, and every pointer

@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * json_int.h: private to the JSON module (json.c, jsonw.c); nothing outside src/codec/json*.c
- * may include it. It declares the grammar helpers that the parser and the writer share, so
- * both sides accept and emit exactly the same language. They live in json.c.
+ * json_int.h: private to the JSON module (json.c, json_dom.c, jsonw.c); nothing outside
+ * src/codec/json*.c may include it. It declares the grammar helpers that the parser and the
+ * writer share, so both sides accept and emit exactly the same language; they live in json.c.
+ * It also holds the layout of struct json_doc, which json.c builds and json_dom.c reads.
  */
 #ifndef VIRGIL_JSON_INT_H
 #define VIRGIL_JSON_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "json.h"
+
+/*
+ * One allocation (mem_alloc) sized exactly by the parser's first pass and filled by its second;
+ * json_doc_free() releases it whole.
+ */
+struct json_doc {
+	size_t nnodes;
+	struct json nodes[]; /* pre-order, root first; decoded strings follow the last node */
+};
 
 /*
  * Length of the RFC 8259 number at the start of p[0..n), or 0 with *bad set to the offset of

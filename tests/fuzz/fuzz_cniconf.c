@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/cniconf.c core/cnienv.c core/cniresult.c core/cniresult_enc.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c base/util.c */
+/* deps: core/cniconf.c core/cnienv.c core/cniresult.c core/cniresult_enc.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c base/util.c */
 /*
  * fuzz_cniconf.c: libFuzzer target for the CNI protocol layer. The first byte selects the
  * command (low 3 bits, mod 6) and the mode (top 2 bits):

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * fuzz_json.c: libFuzzer target for the JSON codec. Every accepted document must survive
  * write → parse with an identical DOM and write again to the same bytes; the getters must agree

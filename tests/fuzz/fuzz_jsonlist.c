@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/jsonlist.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/jsonlist.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * fuzz_jsonlist.c: libFuzzer target for the incremental List scanner. The input is fed in
  * chunks cut at a pseudo-random sequence of points derived from its bytes, each chunk in a block

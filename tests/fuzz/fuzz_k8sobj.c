@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cache.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cache.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * fuzz_k8sobj.c: libFuzzer target for the Kubernetes object decoder. The first byte picks
  * what the rest is: (byte % 3) 0 = one object, 1 = a watch event, 2 = a List page; (byte / 3

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/kubeconfig.c codec/yaml.c codec/yaml_tree.c codec/b64.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/kubeconfig.c codec/yaml.c codec/yaml_tree.c codec/b64.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * fuzz_kubeconfig.c: libFuzzer target for the kubeconfig reader. The input is the file. Each
  * run parses it, checks what the header promises about a result (names set and unique, data

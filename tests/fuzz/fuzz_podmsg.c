@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/podmsg.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: core/podmsg.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * fuzz_podmsg.c: the agent socket's request and reply decoders on arbitrary bytes (anything
  * root on the node can connect). A request that decodes must encode, and decode again to the

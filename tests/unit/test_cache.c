@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_cache.c: the informer-style store. Replace-all diffs, watch event application,
  * callbacks with old and new objects, resourceVersion tracking, 20,000 objects, a random

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/cniconf.c core/cnienv.c core/cniresult.c core/cniresult_enc.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c base/util.c */
+/* deps: core/cniconf.c core/cnienv.c core/cniresult.c core/cniresult_enc.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c base/util.c */
 /*
  * test_cniconf.c: the CNI protocol layer. Environment rules per command, config errors with
  * the exact skel messages, CNI_ARGS as real runtimes send it, requested-address and MAC

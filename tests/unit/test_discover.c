@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/discover.c io/k8s.c io/k8s_req.c io/k8s_pool.c io/tls.c io/ev.c io/atomic.c codec/http.c codec/http_body.c codec/json.c codec/jsonw.c codec/kubeconfig.c codec/yaml.c codec/yaml_tree.c codec/b64.c core/apiurl.c core/cidr.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c base/buf.c base/err.c base/log.c base/mem.c base/util.c */
+/* deps: flow/discover.c io/k8s.c io/k8s_req.c io/k8s_pool.c io/tls.c io/ev.c io/atomic.c codec/http.c codec/http_body.c codec/json.c codec/json_dom.c codec/jsonw.c codec/kubeconfig.c codec/yaml.c codec/yaml_tree.c codec/b64.c core/apiurl.c core/cidr.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c base/buf.c base/err.c base/log.c base/mem.c base/util.c */
 /* libs: -lmbedtls -lmbedx509 -lmbedcrypto */
 /*
  * test_discover.c: the API server candidate list, built from files below a private host root

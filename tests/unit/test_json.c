@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_json.c: the JSON parser and writer. Tables of valid documents (with the compact text the
  * writer must produce), malformed ones in the spirit of JSONTestSuite's y_/n_/i_ files, exact

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/jsonlist.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/jsonlist.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_jsonlist.c: the incremental List scanner. Every valid document is checked against a
  * whole-document json_parse(): the items handed over parse to the same values in order and the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_k8sobj.c: decoding of Nodes, Pods, Namespaces, EndpointSlices, watch events and List
  * pages. The upstream fixtures (every field populated, placeholder values) must decode; the

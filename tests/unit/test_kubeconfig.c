@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: codec/kubeconfig.c codec/yaml.c codec/yaml_tree.c codec/b64.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: codec/kubeconfig.c codec/yaml.c codec/yaml_tree.c codec/b64.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_kubeconfig.c: the kubeconfig reader. Real files in each distribution's layout (kubeadm
  * kubelet.conf and admin.conf, k3s.yaml and its agent kubelet.kubeconfig, RKE2, Talos, a

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/lab_obj.c flow/lab_scen.c flow/lab_state.c flow/lab_proc.c io/netns.c io/atomic.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/log.c base/mem.c base/util.c */
+/* deps: flow/lab_obj.c flow/lab_scen.c flow/lab_state.c flow/lab_proc.c io/netns.c io/atomic.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/log.c base/mem.c base/util.c */
 /*
  * test_lab.c: the parts of `virgil lab` that need no namespace: manifests in (the default
  * scenario, Lists, the checks an API server would make, with every allocation failing in

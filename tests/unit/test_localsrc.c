@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/localsrc.c flow/localsrc_decode.c io/ev.c core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/log.c base/mem.c base/util.c */
+/* deps: flow/localsrc.c flow/localsrc_decode.c io/ev.c core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/log.c base/mem.c base/util.c */
 /*
  * test_localsrc.c: the agent's folder source against a real temporary folder and inotify,
  * the event loop driven here. Each step writes files the way `virgil lab` does (temporary

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/selector.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/selector.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_netpol.c: decoding of NetworkPolicies (k8sobj_netpol.c): the upstream fixture, the
  * policy shapes real clusters and the upstream e2e suite use (default deny, namespace and pod

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/noderoutes.c flow/noderoutes_read.c flow/noderoutes_apply.c flow/noderoutes_flush.c core/routes.c core/routes_diff.c core/routes_fmt.c core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/jsonw.c nl/rtnl.c nl/rtnl_link.c nl/rtnl_neigh.c nl/nlsock.c nl/nlmsg.c base/buf.c base/err.c base/log.c base/mem.c */
+/* deps: flow/noderoutes.c flow/noderoutes_read.c flow/noderoutes_apply.c flow/noderoutes_flush.c core/routes.c core/routes_diff.c core/routes_fmt.c core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c nl/rtnl.c nl/rtnl_link.c nl/rtnl_neigh.c nl/nlsock.c nl/nlmsg.c base/buf.c base/err.c base/log.c base/mem.c */
 /*
  * test_noderoutes.c: the agent's route reconciler against a real kernel, in a private network
  * namespace standing for the node (this process, unshared first thing in main), with the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/npcompile.c core/npcompile_util.c core/npcompile_rec.c core/npcompile_peer.c core/npcompile_pol.c core/npcompile_group.c core/npcompile_elem.c core/npcompile_build.c core/npplan.c core/npplan_share.c core/npplan_norm.c core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/selector.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c base/sort.c */
+/* deps: core/npcompile.c core/npcompile_util.c core/npcompile_rec.c core/npcompile_peer.c core/npcompile_pol.c core/npcompile_group.c core/npcompile_elem.c core/npcompile_build.c core/npplan.c core/npplan_share.c core/npplan_norm.c core/cache.c core/k8sobj.c core/k8sobj_kinds.c core/k8sobj_netpol.c core/k8sobj_watch.c core/selector.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c base/sort.c */
 /*
  * test_npcompile_prop.c: the policy compiler at random and at scale.
  *

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/podmsg.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: core/podmsg.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_podmsg.c: the plugin <-> agent messages: request and reply round trips, every
  * malformed shape the decoder must refuse (with its reason), size limits, and allocation

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: flow/podsock.c io/agentcall.c io/ev.c core/podmsg.c core/cidr.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/log.c base/mem.c */
+/* deps: flow/podsock.c io/agentcall.c io/ev.c core/podmsg.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/log.c base/mem.c */
 /*
  * test_podsock.c: the agent's socket and the plugin's call, over a real unix socket. A
  * forked "plugin" makes calls while the parent runs the event loop as the agent does and

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: io/probe.c io/labserve.c io/netns.c core/reach.c core/cidr.c codec/json.c codec/jsonw.c base/util.c base/buf.c base/err.c base/mem.c */
+/* deps: io/probe.c io/labserve.c io/netns.c core/reach.c core/cidr.c codec/json.c codec/json_dom.c codec/jsonw.c base/util.c base/buf.c base/err.c base/mem.c */
 /*
  * test_probe.c: the lab's pod server and reachability prober against the kernel, as root.
  *

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* deps: core/reach.c codec/json.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
+/* deps: core/reach.c codec/json.c codec/json_dom.c codec/jsonw.c base/buf.c base/err.c base/mem.c */
 /*
  * test_reach.c: the reachability matrix. Goldens of the grid and the JSON, the JSON read back
  * (round trip, any member order), every prefix and a table of malformed documents rejected with
