@@ -12,11 +12,5 @@
 
 void ctmsg_flush(struct nlb *b)
 {
-	struct nfgenmsg *g;
-
-	if (!nlb_msg(b, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST))
-		return;
-	g = nlb_extra(b, sizeof(*g));
-	if (g)
-		*g = (struct nfgenmsg){ .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 };
+	nlb_nfmsg(b, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_DELETE, 0, AF_UNSPEC, 0);
 }

@@ -422,15 +422,8 @@ int nftdump_render(struct nftdump *d, struct buf *out)
 
 void nftdump_put_request(struct nlb *b, int msg, const char *table, const char *set)
 {
-	uint8_t *g;
-
-	if (!nlb_msg(b, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | msg), NLM_F_REQUEST))
+	if (!nlb_nfmsg(b, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | msg), 0, NFPROTO_INET, 0))
 		return;
-	g = nlb_extra(b, sizeof(struct nfgenmsg));
-	if (!g)
-		return;
-	g[0] = NFPROTO_INET;
-	g[1] = NFNETLINK_V0;
 	/* the table attribute is type 1 in all five: NFTA_TABLE_NAME, NFTA_CHAIN_TABLE... */
 	if (table)
 		nlb_put_strz(b, NFTA_TABLE_NAME, table);

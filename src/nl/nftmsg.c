@@ -12,31 +12,15 @@
 #include "nftmsg.h"
 #include "nlmsg.h"
 
-/* A message of type (subsys << 8 | msg) with its nfgenmsg; res_id is big-endian. */
-static void put_msg(struct nlb *b, uint16_t type, uint16_t flags, uint8_t family, uint16_t res_id)
-{
-	struct nfgenmsg *g;
-
-	if (!nlb_msg(b, type, NLM_F_REQUEST | flags))
-		return;
-	g = nlb_extra(b, sizeof(*g));
-	if (!g)
-		return;
-	g->nfgen_family = family;
-	g->version = NFNETLINK_V0;
-	((uint8_t *)&g->res_id)[0] = (uint8_t)(res_id >> 8);
-	((uint8_t *)&g->res_id)[1] = (uint8_t)res_id;
-}
-
 static void put_nft(struct nlb *b, int msg, uint16_t flags)
 {
-	put_msg(b, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | msg), flags, NFPROTO_INET, 0);
+	nlb_nfmsg(b, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | msg), flags, NFPROTO_INET, 0);
 }
 
 /* The markers name the subsystem in res_id; the kernel rejects a batch for another one. */
 void nftmsg_batch_begin(struct nlb *b)
 {
-	put_msg(b, NFNL_MSG_BATCH_BEGIN, 0, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	nlb_nfmsg(b, NFNL_MSG_BATCH_BEGIN, 0, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
 }
 
 void nftmsg_batch_begin_genid(struct nlb *b, uint32_t genid)
@@ -47,12 +31,12 @@ void nftmsg_batch_begin_genid(struct nlb *b, uint32_t genid)
 
 void nftmsg_batch_end(struct nlb *b)
 {
-	put_msg(b, NFNL_MSG_BATCH_END, 0, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	nlb_nfmsg(b, NFNL_MSG_BATCH_END, 0, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
 }
 
 void nftmsg_getgen(struct nlb *b)
 {
-	put_msg(b, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN), 0, NFPROTO_UNSPEC, 0);
+	nlb_nfmsg(b, (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN), 0, NFPROTO_UNSPEC, 0);
 }
 
 int nftmsg_gen_parse(const struct nlmsghdr *nlh, uint32_t *genid)

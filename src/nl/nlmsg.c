@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "../base/err.h"
 #include "nlmsg.h"
@@ -85,6 +86,20 @@ static void *nlb_reserve(struct nlb *b, size_t n)
 void *nlb_extra(struct nlb *b, size_t len)
 {
 	return nlb_reserve(b, len);
+}
+
+struct nlmsghdr *nlb_nfmsg(struct nlb *b, uint16_t type, uint16_t flags, uint8_t family,
+			   uint16_t res_id)
+{
+	struct nlmsghdr *nlh = nlb_msg(b, type, NLM_F_REQUEST | flags);
+	struct nfgenmsg *g = nlh ? nlb_extra(b, sizeof(*g)) : NULL;
+
+	if (!g)
+		return NULL;
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	g->res_id = htobe16(res_id);
+	return nlh;
 }
 
 /* An attribute header plus len payload bytes (zeroed, padded); NULL on failure. */

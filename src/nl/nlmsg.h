@@ -48,6 +48,11 @@ struct nlmsghdr *nlb_msg(struct nlb *b, uint16_t type, uint16_t flags);
  * on overflow. Inside an open nest it appends to the nest, for the nests that carry a struct
  * before their attributes (VETH_INFO_PEER holds an ifinfomsg). */
 void *nlb_extra(struct nlb *b, size_t len);
+/* Start an nfnetlink message (nf_tables, ctnetlink, batch markers): type is subsys << 8 | msg,
+ * flags get NLM_F_REQUEST, and its nfgenmsg carries family, version NFNETLINK_V0 and res_id
+ * (written big-endian, as nfnetlink reads it). NULL on overflow. */
+struct nlmsghdr *nlb_nfmsg(struct nlb *b, uint16_t type, uint16_t flags, uint8_t family,
+			   uint16_t res_id);
 void nlb_put(struct nlb *b, uint16_t type, const void *data, size_t len);
 void nlb_put_flag(struct nlb *b, uint16_t type);
 void nlb_put_u8(struct nlb *b, uint16_t type, uint8_t v);

@@ -73,14 +73,10 @@ static int make_entry(const char *src, const char *dst, uint16_t sport)
 {
 	uint64_t buf[64];
 	struct nlb b;
-	struct nfgenmsg *g;
 
 	nlb_init(&b, buf, sizeof(buf));
-	nlb_msg(&b, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW,
-		NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL);
-	g = nlb_extra(&b, sizeof(*g));
-	if (g)
-		g->nfgen_family = AF_INET;
+	nlb_nfmsg(&b, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW, NLM_F_CREATE | NLM_F_EXCL,
+		  AF_INET, 0);
 	put_tuple(&b, CTA_TUPLE_ORIG, src, dst, sport, 80);
 	put_tuple(&b, CTA_TUPLE_REPLY, dst, src, 80, sport);
 	nlb_put_be32(&b, CTA_TIMEOUT, 30);
@@ -102,14 +98,10 @@ static int count_entries(void)
 {
 	uint64_t buf[8];
 	struct nlb b;
-	struct nfgenmsg *g;
 	int n = 0, r;
 
 	nlb_init(&b, buf, sizeof(buf));
-	nlb_msg(&b, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET, NLM_F_REQUEST);
-	g = nlb_extra(&b, sizeof(*g));
-	if (g)
-		g->nfgen_family = AF_UNSPEC;
+	nlb_nfmsg(&b, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET, 0, AF_UNSPEC, 0);
 	r = nlsock_dump(&s, b.nlh, count_cb, NULL, &n, NULL);
 	return r ? r : n;
 }

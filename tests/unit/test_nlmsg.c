@@ -831,6 +831,38 @@ static void test_error_fixture(const char *file)
 	unplace(q, n);
 }
 
+/* nlb_nfmsg: the nfnetlink header every nf_tables and ctnetlink builder starts with. */
+static void test_nfmsg(void)
+{
+	static const uint8_t want[] = {
+		20, 0, 0, 0,		/* nlmsg_len: header + nfgenmsg */
+		0x10, 0, 0, 0,		/* NFNL_MSG_BATCH_BEGIN (0x10), flags 0 */
+		0, 0, 0, 0, 0, 0, 0, 0,	/* seq, pid: the socket's */
+		0, 0, 0, 10,		/* AF_UNSPEC, NFNETLINK_V0, res_id 10 big-endian */
+	};
+	uint64_t buf[8];
+	struct nlb b;
+	struct nlmsghdr *nlh;
+
+	nlb_init(&b, buf, sizeof(buf));
+	nlh = nlb_nfmsg(&b, NFNL_MSG_BATCH_BEGIN, 0, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	ok(nlh == (struct nlmsghdr *)buf, "nfmsg: the message starts the buffer");
+	is_int(nlh ? nlh->nlmsg_flags : -1, NLM_F_REQUEST, "nfmsg: a request");
+	is_int((int)b.len, (int)sizeof(want), "nfmsg: header + nfgenmsg");
+	is_mem(buf, want, 4, "nfmsg: length");
+	is_mem((char *)buf + 16, want + 16, 4, "nfmsg: family, version, res_id big-endian");
+
+	nlb_init(&b, buf, sizeof(buf));
+	nlb_nfmsg(&b, NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWTABLE, NLM_F_CREATE, NFPROTO_INET, 0);
+	is_int(((struct nlmsghdr *)buf)->nlmsg_flags, NLM_F_REQUEST | NLM_F_CREATE,
+	       "nfmsg: the caller's flags with NLM_F_REQUEST");
+	is_int(((uint8_t *)buf)[16], NFPROTO_INET, "nfmsg: family");
+
+	nlb_init(&b, buf, NLMSG_HDRLEN + 2);
+	ok(!nlb_nfmsg(&b, NFNL_MSG_BATCH_END, 0, NFPROTO_UNSPEC, 0) && nlb_err(&b) == -EMSGSIZE,
+	   "nfmsg: no room for the nfgenmsg is NULL and -EMSGSIZE");
+}
+
 int main(void)
 {
 	test_golden();
@@ -842,6 +874,7 @@ int main(void)
 	test_partial();
 	test_errors();
 	test_done();
+	test_nfmsg();
 	test_fixture("getlink.bin", RTM_NEWLINK, sizeof(struct ifinfomsg), IFLA_MAX, IFLA_IFNAME,
 		     "lo");
 	test_fixture("getaddr.bin", RTM_NEWADDR, sizeof(struct ifaddrmsg), IFA_MAX, IFA_ADDRESS,
