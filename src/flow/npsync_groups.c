@@ -158,7 +158,7 @@ static int group_step(const struct npplan *o, const struct npplan *n, size_t i, 
 	return strcmp(o->groups[i]->name, n->groups[j]->name);
 }
 
-/* Which groups of the new plan are new (1) or rewritten (2). */
+/* Which groups of the new plan are new or written again. */
 static void match_groups(struct npsync_gdiff *d)
 {
 	size_t i = 0, j = 0;
@@ -167,9 +167,9 @@ static void match_groups(struct npsync_gdiff *d)
 		int c = group_step(d->o, d->n, i, j);
 
 		if (c > 0)
-			d->gst[j] = 1;
+			d->gst[j] = NPSYNC_G_NEW;
 		else if (c == 0)
-			d->gst[j] = rewrite(d, i, j) ? 2 : 0;
+			d->gst[j] = rewrite(d, i, j) ? NPSYNC_G_REWRITE : NPSYNC_G_KEPT;
 		i += c <= 0;
 		j += c >= 0;
 	}
@@ -241,7 +241,7 @@ void npsync_gdiff_apply(struct npsync_bat *t, const struct npsync_gdiff *d)
 	for (i = j = 0; i < o->ngroups || j < n->ngroups;) {
 		int c = group_step(o, n, i, j);
 
-		if (c < 0 || (c == 0 && d->gst[j] == 2))
+		if (c < 0 || (c == 0 && d->gst[j] == NPSYNC_G_REWRITE))
 			npsync_flush_chain(t, o->groups[i]->name);
 		i += c <= 0;
 		j += c >= 0;
@@ -257,11 +257,11 @@ void npsync_gdiff_apply(struct npsync_bat *t, const struct npsync_gdiff *d)
 		t->sets_replaced += d->st_n[k] == NPSYNC_K_REDO;
 	}
 	for (j = 0; j < n->ngroups; j++) {
-		if (d->gst[j] == 1) {
+		if (d->gst[j] == NPSYNC_G_NEW) {
 			npsync_new_chain(t, n->groups[j]->name, NULL);
 			t->groups_added++;
 		}
-		if (d->gst[j])
+		if (d->gst[j] != NPSYNC_G_KEPT)
 			npsync_group_rules(t, n, &d->sn, j);
 	}
 }

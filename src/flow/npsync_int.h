@@ -144,6 +144,13 @@ enum npsync_kstate {
 	NPSYNC_K_NEW,		/* new: made */
 };
 
+/* What becomes of each group chain of the new plan. */
+enum npsync_gstate {
+	NPSYNC_G_KEPT,		/* in both, its rules name the same sets: untouched */
+	NPSYNC_G_NEW,		/* new: chain made, rules written */
+	NPSYNC_G_REWRITE,	/* in both: flushed, rules written again */
+};
+
 /* The group and set difference of two plans, worked out before the batch is written. */
 struct npsync_gdiff {
 	const struct npplan *o, *n;
@@ -152,7 +159,7 @@ struct npsync_gdiff {
 	bool *gone;			/* per old kernel set: no new one has its name */
 	uint8_t *st_n;			/* enum npsync_kstate per new kernel set */
 	uint32_t *pair;			/* new set k in both: its old index */
-	uint8_t *gst;			/* per new group: 0 kept, 1 new, 2 chain written again */
+	uint8_t *gst;			/* enum npsync_gstate per new group */
 };
 
 /* osh: o's kernel sets when known (borrowed), else NULL or unknown (first NULL). */
